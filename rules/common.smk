@@ -1,0 +1,37 @@
+# Shared set-up: config validation (before any job), paths, and the default-target registry.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from snakemake.exceptions import WorkflowError
+
+from zetalab.config import validate_config
+from zetalab.errors import ZetalabError
+
+try:
+    validate_config(config)
+except ZetalabError as error:
+    raise WorkflowError(str(error)) from None
+
+N = config["dataset"]["N"]
+H = config["dataset"]["horizon"]
+ZEROS_TOTAL = N + 2 * H
+BACKEND = config["zeros"]["backend"]
+
+# Each rule file appends the files it contributes to the default target `all`.
+DEFAULT_TARGETS: dict[str, list[str]] = {}
+
+
+def default_targets() -> list[str]:
+    """Everything `snakemake` builds with no target named, for the studies switched on."""
+    wanted = []
+    for study, enabled in config["targets"].items():
+        if enabled:
+            wanted += DEFAULT_TARGETS.get(study, [])
+    return wanted
+
+
+def zeros_aggregate_path(total: int = ZEROS_TOTAL, backend: str = BACKEND) -> str:
+    """The aggregate of zeros 1..total (float64 .npy, with a .manifest.json beside it)."""
+    return f"data/zeros/{backend}/zeros_{total}.npy"

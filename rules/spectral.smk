@@ -1,0 +1,1 @@
+# Rules of the spectral stage (see README.md).

@@ -1,0 +1,1 @@
+# Rules of the sweeps stage (see README.md).

@@ -1,0 +1,1 @@
+# Rules of the zeros stage (see README.md).
