@@ -35,3 +35,19 @@ def default_targets() -> list[str]:
 def zeros_aggregate_path(total: int = ZEROS_TOTAL, backend: str = BACKEND) -> str:
     """The aggregate of zeros 1..total (float64 .npy, with a .manifest.json beside it)."""
     return f"data/zeros/{backend}/zeros_{total}.npy"
+
+
+# Training runs. A run is (cfg, variant, seed); `cfg` names a set of overrides of the main
+# config (sections dataset, graph, model, train, loss). The A/B study is cfg "ab" (no
+# overrides); sweeps register their trials here. Results live in run_dir(cfg, variant, seed).
+RUN_CONFIGS: dict[str, dict] = {"ab": {}}
+# cfg -> a JSON run config written by another rule (e.g. a Bayesian sweep round's proposal)
+# instead of a static entry of RUN_CONFIGS.
+RUN_CONFIG_FILES: dict[str, str] = {}
+# cfg -> further files its run config refers to (e.g. an earlier sweep phase's result file).
+RUN_CONFIG_INPUTS: dict[str, list[str]] = {}
+
+
+def run_dir(cfg: str, variant: str, seed: int | str) -> str:
+    """Directory of one training run: metrics.json, history.csv, predictions.npz, checkpoints."""
+    return f"results/runs/{cfg}/{variant}/seed{seed}"
