@@ -1,0 +1,376 @@
+"""Training over all ordered concentration transitions (seed cells 8 and 9).
+
+One sample is one (transition i -> j, wavelength) pair: the model carries A(c_i, lambda) to c_j
+and is scored against A(c_j, lambda). Each epoch draws a wavelength subset (all wavelengths at
+the seed's scale), shuffles the samples on the device, and takes one optimiser step per
+mega-batch, accumulating gradients over micro-batches. The metric and the flow network have
+separate Adam optimisers (the metric moves the geometry, so it gets a smaller learning rate),
+both clipped. On CUDA the forward runs under autocast with a GradScaler; on CPU in full
+precision. Checkpoints hold both optimisers and the scaler, so a rerun resumes where it stopped
+(and raising ``epochs`` continues a finished run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from zetalab.errors import ZetalabError
+from zetalab.io import atomic_path
+from zetalab.spectral.christoffel import compare_christoffel
+from zetalab.spectral.config import SpectralConfig
+from zetalab.spectral.data import Spectra, ordered_transitions
+from zetalab.spectral.device import torch_dtype
+from zetalab.spectral.model import GeodesicSpectralNODE, build_model
+from zetalab.spectral.shooting import ShootingMonitor
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Batch:
+    c_from: torch.Tensor
+    c_to: torch.Tensor
+    a_from: torch.Tensor
+    a_to: torch.Tensor
+    idx: torch.Tensor
+
+
+class TransitionSampler:
+    """All (transition, wavelength) samples of the data, kept and indexed on the device."""
+
+    def __init__(self, data: Spectra):
+        self.data = data
+        self.device = data.spectra.device
+        self.transitions = ordered_transitions(data.n_concentrations, self.device)
+
+    @property
+    def n_transitions(self) -> int:
+        return int(self.transitions.shape[0])
+
+    def epoch_order(self, seed: int, epoch: int, wavelengths: int | None) -> torch.Tensor:
+        """Shuffled flat (transition, wavelength) pairs as a (N, 2) index tensor.
+
+        The generator is seeded by (seed, epoch), so a resumed run sees the same batches as an
+        uninterrupted one.
+        """
+        gen = torch.Generator(device=self.device).manual_seed(seed * 1_000_003 + epoch)
+        n_wl = self.data.n_wavelengths
+        if wavelengths is None or wavelengths >= n_wl:
+            wl = torch.arange(n_wl, device=self.device)
+        else:
+            wl = torch.randperm(n_wl, generator=gen, device=self.device)[:wavelengths]
+        t = torch.arange(self.n_transitions, device=self.device)
+        pairs = torch.cartesian_prod(t, wl)
+        order = torch.randperm(pairs.shape[0], generator=gen, device=self.device)
+        return pairs[order]
+
+    def batch(self, pairs: torch.Tensor) -> Batch:
+        ij = self.transitions[pairs[:, 0]]
+        wl = pairs[:, 1]
+        c, s = self.data.concentrations, self.data.spectra
+        return Batch(c[ij[:, 0]], c[ij[:, 1]], s[ij[:, 0], wl], s[ij[:, 1], wl], wl)
+
+
+@dataclasses.dataclass
+class Optimisers:
+    metric: torch.optim.Optimizer
+    flow: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric.state_dict(),
+            "flow": self.flow.state_dict(),
+            "scaler": self.scaler.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.metric.load_state_dict(state["metric"])
+        self.flow.load_state_dict(state["flow"])
+        self.scaler.load_state_dict(state["scaler"])
+
+
+def amp_settings(cfg: SpectralConfig, device: torch.device) -> tuple[bool, torch.dtype]:
+    """Mixed precision only on CUDA: CPU autocast would slow these tiny layers down."""
+    dtype = torch.float16 if cfg.train.amp_dtype == "float16" else torch.bfloat16
+    return cfg.train.amp and device.type == "cuda", dtype
+
+
+def make_optimisers(model: GeodesicSpectralNODE, cfg: SpectralConfig, device) -> Optimisers:
+    use_amp, amp_dtype = amp_settings(cfg, device)
+    return Optimisers(
+        metric=torch.optim.Adam(model.metric.parameters(), lr=cfg.train.lr_metric),
+        flow=torch.optim.Adam(model.flow.parameters(), lr=cfg.train.lr_flow),
+        # float16 needs loss scaling; bfloat16 has float32's range and does not.
+        scaler=torch.amp.GradScaler(
+            device.type,
+            init_scale=2.0**16,
+            backoff_factor=0.5,
+            enabled=use_amp and amp_dtype == torch.float16,
+        ),
+    )
+
+
+def fingerprint(cfg: SpectralConfig, data: Spectra) -> str:
+    """What a checkpoint must match to be resumed: everything but the number of epochs."""
+    settings = cfg.to_dict()
+    settings["train"] = {k: v for k, v in settings["train"].items() if k != "epochs"}
+    settings.pop("benchmark"), settings.pop("export"), settings.pop("validation")
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for tensor in (data.concentrations, data.wavelengths, data.spectra):
+        digest.update(tensor.detach().cpu().double().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp, pickle_protocol=4)
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # a truncated file cannot exist (atomic writes), but be explicit
+        raise ZetalabError(
+            f"checkpoint {path} cannot be read ({exc})", "delete it to train from scratch"
+        ) from exc
+
+
+@dataclasses.dataclass
+class TrainOutcome:
+    model: GeodesicSpectralNODE
+    history: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+def new_model(cfg: SpectralConfig, n_wavelengths: int, device: torch.device):
+    torch.manual_seed(cfg.seed)
+    return build_model(
+        n_wavelengths, cfg.model, cfg.solver, cfg.shooting, device, torch_dtype(cfg.dtype)
+    )
+
+
+def christoffel_check(model: GeodesicSpectralNODE, data: Spectra, eps: float) -> dict:
+    """FD against autograd Gamma on the data's concentration range at every wavelength."""
+    c_lo, c_hi = float(data.concentrations[0]), float(data.concentrations[-1])
+    c = torch.linspace(c_lo, c_hi, 5, device=data.spectra.device, dtype=data.spectra.dtype)
+    idx = torch.arange(data.n_wavelengths, device=c.device)
+    grid_c = c.repeat_interleave(idx.numel())
+    return compare_christoffel(model.metric, grid_c, idx.repeat(c.numel()), eps)
+
+
+def train(
+    cfg: SpectralConfig,
+    data: Spectra,
+    device: torch.device,
+    checkpoint: Path | None = None,
+    profile_trace: Path | None = None,
+) -> TrainOutcome:
+    """Train (or resume) a model on every ordered transition between `data`'s concentrations."""
+    tc = cfg.train
+    if tc.micro_batch > tc.mega_batch:
+        raise ZetalabError(
+            f"spectral.train.micro_batch = {tc.micro_batch} exceeds mega_batch = {tc.mega_batch}",
+            "make micro_batch at most mega_batch (gradients accumulate micro -> mega)",
+        )
+    model = new_model(cfg, data.n_wavelengths, device)
+    opt = make_optimisers(model, cfg, device)
+    use_amp, amp_dtype = amp_settings(cfg, device)
+    sampler = TransitionSampler(data)
+    monitor = ShootingMonitor(cfg.shooting.tol)
+    key = fingerprint(cfg, data)
+    history: list[dict[str, Any]] = []
+    start_epoch = 0
+    state = load_checkpoint(checkpoint, device) if checkpoint else None
+    if state is not None and state["fingerprint"] == key:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimisers"])
+        history = state["history"]
+        start_epoch = state["epoch"]
+        log.info("resuming from %s after epoch %d", checkpoint, start_epoch)
+    elif state is not None:
+        log.warning("checkpoint %s is for other settings or data; training afresh", checkpoint)
+    check_before = christoffel_check(model, data, cfg.solver.fd_eps)
+    log.info(
+        "Christoffel symbols, FD vs autograd at %d points: max rel diff %.2e (max |Gamma| %.3g)",
+        check_before["points"],
+        check_before["max_rel_diff"],
+        check_before["max_abs_gamma"],
+    )
+    log.info(
+        "training on %d concentrations = %d ordered transitions, %d wavelengths (%s per epoch), "
+        "epochs %d..%d, mega-batch %d, micro-batch %d, device %s, amp %s",
+        data.n_concentrations,
+        sampler.n_transitions,
+        data.n_wavelengths,
+        tc.wavelengths_per_epoch or "all",
+        start_epoch + 1,
+        tc.epochs,
+        tc.mega_batch,
+        tc.micro_batch,
+        device,
+        f"{amp_dtype}".replace("torch.", "") if use_amp else "off",
+    )
+    profiler = _start_profiler(device) if tc.profile and profile_trace else None
+    profiled_steps = 0
+    model.train()
+    for epoch in range(start_epoch + 1, tc.epochs + 1):
+        _sync(device)
+        started = time.perf_counter()
+        solves_before = model.ode_solves
+        order = sampler.epoch_order(cfg.seed, epoch, tc.wavelengths_per_epoch)
+        loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+        steps = 0
+        for mega in order.split(tc.mega_batch):
+            opt.metric.zero_grad(set_to_none=True)
+            opt.flow.zero_grad(set_to_none=True)
+            for micro in mega.split(tc.micro_batch):
+                b = sampler.batch(micro)
+                autocast = (
+                    torch.autocast(device.type, dtype=amp_dtype)
+                    if use_amp
+                    else contextlib.nullcontext()
+                )
+                with autocast:
+                    pred, residual = model(b.c_from, b.c_to, b.a_from, b.idx)
+                    loss = nn.functional.mse_loss(pred.float(), b.a_to.float())
+                opt.scaler.scale(loss * (micro.shape[0] / mega.shape[0])).backward()
+                loss_sum += loss.detach().double() * micro.shape[0]
+                monitor.add(residual)
+                if profiler is not None:
+                    profiler.step()
+                    profiled_steps += 1
+                    if profiled_steps >= tc.profile_steps:
+                        _stop_profiler(profiler, profile_trace)
+                        profiler = None
+            opt.scaler.unscale_(opt.metric)
+            opt.scaler.unscale_(opt.flow)
+            nn.utils.clip_grad_norm_(model.metric.parameters(), tc.clip_norm)
+            nn.utils.clip_grad_norm_(model.flow.parameters(), tc.clip_norm)
+            opt.scaler.step(opt.metric)
+            opt.scaler.step(opt.flow)
+            opt.scaler.update()
+            steps += 1
+        _sync(device)
+        seconds = time.perf_counter() - started
+        n = int(order.shape[0])
+        shots = monitor.flush(f"epoch {epoch}")
+        record = {
+            "epoch": epoch,
+            "loss": float(loss_sum) / n,
+            "seconds": seconds,
+            "samples": n,
+            "samples_per_s": n / seconds,
+            "ode_solves_per_s": (model.ode_solves - solves_before) / seconds,
+            "grad_steps_per_s": steps / seconds,
+            "shooting_missed": shots["missed"],
+            "shooting_worst_residual": shots["worst_residual"],
+        }
+        history.append(record)
+        log.info(
+            "epoch %3d/%d  loss %.3e  %.2f s  %.0f samples/s  %.0f ODE solves/s  "
+            "%.2f steps/s  shooting misses %d (worst %.1e)",
+            epoch,
+            tc.epochs,
+            record["loss"],
+            seconds,
+            record["samples_per_s"],
+            record["ode_solves_per_s"],
+            record["grad_steps_per_s"],
+            shots["missed"],
+            shots["worst_residual"],
+        )
+        if checkpoint is not None and (epoch % tc.checkpoint_every == 0 or epoch == tc.epochs):
+            save_checkpoint(
+                checkpoint,
+                {
+                    "fingerprint": key,
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimisers": opt.state_dict(),
+                    "history": history,
+                },
+            )
+    if profiler is not None:
+        _stop_profiler(profiler, profile_trace)
+    model.eval()
+    check_after = christoffel_check(model, data, cfg.solver.fd_eps)
+    summary = {
+        "fingerprint": key,
+        "epochs": tc.epochs,
+        "resumed_after_epoch": start_epoch,
+        "final_loss": history[-1]["loss"] if history else None,
+        "christoffel_fd_vs_autograd": {"initial": check_before, "trained": check_after},
+        "shooting": monitor.summary(),
+        "device": str(device),
+        "amp": use_amp,
+    }
+    return TrainOutcome(model, history, summary)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _start_profiler(device: torch.device) -> torch.profiler.profile:
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    profiler = torch.profiler.profile(activities=activities, record_shapes=True)
+    profiler.start()
+    return profiler
+
+
+def _stop_profiler(profiler: torch.profiler.profile, path: Path | None) -> None:
+    profiler.stop()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        profiler.export_chrome_trace(str(path))
+        log.info("profiler trace written to %s", path)
+    log.info(
+        "profile (top 10 by self CPU time):\n%s",
+        profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=10),
+    )
+
+
+def save_model(path: str | Path, outcome: TrainOutcome, cfg: SpectralConfig, data: Spectra):
+    """The trained weights with everything needed to rebuild the model without the config file."""
+    state = {
+        "config": cfg.to_dict(),
+        "n_wavelengths": data.n_wavelengths,
+        "concentrations": data.concentrations.cpu(),
+        "wavelengths": data.wavelengths.cpu(),
+        "model": {k: v.cpu() for k, v in outcome.model.state_dict().items()},
+        "summary": outcome.summary,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp, pickle_protocol=4)
+
+
+def load_model(path: str | Path, device: torch.device) -> tuple[GeodesicSpectralNODE, dict]:
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    cfg = SpectralConfig.load(state["config"])
+    model = build_model(
+        state["n_wavelengths"],
+        cfg.model,
+        cfg.solver,
+        cfg.shooting,
+        device,
+        torch_dtype(cfg.dtype),
+    )
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, state
