@@ -12,6 +12,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/cloud.smk"
 include: "rules/zeros.smk"
 include: "rules/graph.smk"
 include: "rules/train.smk"

@@ -1,0 +1,286 @@
+"""Preflight for `snakemake --profile gcp-batch`: catch a bad set-up before anything is submitted.
+
+Why this exists: the profile takes the project, the region, the bucket and the worker image from
+environment variables. Snakemake expands `$NAME` in profile values but leaves the text as it is
+when the variable is unset, so a forgotten `export` becomes a bucket literally named
+`$ZETALAB_GCS_BUCKET` or a Batch parent `projects/$ZETALAB_GCP_PROJECT/...`. The plugins then
+fail late (after uploading the sources, or with a 404 from Batch), and the GCS plugin even
+*creates* a bucket it cannot find, in a location nobody chose. These checks run when the
+Snakefile is parsed on the main process (rules/cloud.smk), which is before the DAG is built,
+before the source archive is uploaded and before the first job is submitted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from zetalab.errors import ZetalabError
+
+PROJECT_VAR = "ZETALAB_GCP_PROJECT"
+REGION_VAR = "ZETALAB_GCP_REGION"
+BUCKET_VAR = "ZETALAB_GCS_BUCKET"
+IMAGE_VAR = "ZETALAB_WORKER_IMAGE"
+
+DOCS = "docs/cloud.md"
+_UNEXPANDED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    """The settings a cloud run depends on, as Snakemake will use them (after `$VAR` expansion)."""
+
+    executor: str | None = None
+    batch_project: str | None = None
+    batch_region: str | None = None
+    container_image: str | None = None
+    storage_provider: str | None = None
+    storage_prefix: str | None = None
+    storage_project: str | None = None
+
+    @property
+    def uses_batch(self) -> bool:
+        return self.executor == "googlebatch"
+
+    @property
+    def uses_gcs(self) -> bool:
+        return self.storage_provider == "gcs"
+
+
+def unexpanded_variable(value: str | None) -> str | None:
+    """The name of a `$VAR` left in a setting because the variable was not set, else None."""
+    if value is None:
+        return None
+    match = _UNEXPANDED.search(value)
+    return match.group(1) if match else None
+
+
+def split_prefix(prefix: str) -> tuple[str, str]:
+    """(bucket, path) of a `gcs://bucket/path` or `gs://bucket/path` storage prefix."""
+    parsed = urlparse(prefix)
+    if parsed.scheme not in ("gs", "gcs") or not parsed.netloc:
+        raise ZetalabError(
+            f"default storage prefix {prefix!r} is not a GCS URL",
+            f"set {BUCKET_VAR} to a bucket name such as `my-zetalab-bucket` (no `gs://`); "
+            f"the profile makes the prefix gcs://${BUCKET_VAR}/zetalab",
+        )
+    return parsed.netloc, parsed.path.strip("/")
+
+
+def _missing(name: str, what: str, example: str) -> str:
+    return f"{name} is not set ({what}); export {name}={example}"
+
+
+def setting_problems(settings: CloudSettings) -> list[str]:
+    """Every problem with the settings alone (no network), each naming the variable to set."""
+    problems: list[str] = []
+
+    def check(value: str | None, var: str, what: str, example: str, pattern: re.Pattern | None):
+        unset = unexpanded_variable(value)
+        if value is None or value == "" or unset == var:
+            problems.append(_missing(var, what, example))
+        elif unset is not None:
+            problems.append(_missing(unset, what, example))
+        elif pattern is not None and not pattern.match(value):
+            problems.append(f"{var}={value!r} is not a valid {what}; e.g. {var}={example}")
+
+    if settings.uses_batch:
+        check(
+            settings.batch_project,
+            PROJECT_VAR,
+            "the Google Cloud project id",
+            "my-project",
+            _PROJECT_ID,
+        )
+        check(settings.batch_region, REGION_VAR, "the Google Batch region", "europe-west4", _REGION)
+        image = settings.container_image
+        if image is None or image.startswith("snakemake/snakemake"):
+            problems.append(
+                _missing(
+                    IMAGE_VAR,
+                    "the worker container built from ./Dockerfile",
+                    "europe-west4-docker.pkg.dev/my-project/zetalab/worker:0.1.0",
+                )
+            )
+        else:
+            check(
+                image,
+                IMAGE_VAR,
+                "the worker container built from ./Dockerfile",
+                "europe-west4-docker.pkg.dev/my-project/zetalab/worker:0.1.0",
+                None,
+            )
+        if not settings.uses_gcs:
+            problems.append(
+                "Google Batch workers share no file system with this machine: the default "
+                "storage provider must be gcs (the gcp-batch profile sets it)"
+            )
+    if settings.uses_gcs:
+        check(
+            settings.storage_project,
+            PROJECT_VAR,
+            "the Google Cloud project id",
+            "my-project",
+            _PROJECT_ID,
+        )
+        prefix = settings.storage_prefix
+        unset = unexpanded_variable(prefix)
+        if not prefix or unset is not None:
+            problems.append(
+                _missing(
+                    unset or BUCKET_VAR, "the GCS bucket that holds all data", "my-zetalab-bucket"
+                )
+            )
+        else:
+            try:
+                bucket, _ = split_prefix(prefix)
+            except ZetalabError as error:
+                problems.append(str(error.problem))
+            else:
+                if not _BUCKET.match(bucket):
+                    problems.append(f"{bucket!r} (from {BUCKET_VAR}) is not a valid bucket name")
+    # Several settings may name the same variable: report it once, in order.
+    return list(dict.fromkeys(problems))
+
+
+def check_bucket(bucket: str, project: str | None, timeout: float = 30.0) -> None:
+    """Raise a ZetalabError unless `bucket` exists and these credentials can read it.
+
+    The request is the GCS plugin's own first call (a bucket lookup billed to `project`), made
+    once, without retries, so an unreachable endpoint fails in seconds instead of after the
+    plugin's retry budget. Honours STORAGE_EMULATOR_HOST like the plugin does.
+    """
+    from google.api_core import exceptions as api_exceptions
+    from google.auth import exceptions as auth_exceptions
+    from google.cloud import storage
+    from requests import exceptions as http_exceptions
+
+    where = os.environ.get("STORAGE_EMULATOR_HOST", "Google Cloud Storage")
+    try:
+        client = storage.Client(project=project)
+    except auth_exceptions.DefaultCredentialsError as error:
+        raise ZetalabError(
+            f"no Google Cloud credentials found to reach gs://{bucket} ({error})",
+            "run `gcloud auth application-default login` (see docs/cloud.md, prerequisites)",
+        ) from None
+    try:
+        exists = client.bucket(bucket, user_project=project).exists(timeout=timeout, retry=None)
+    except api_exceptions.Forbidden as error:
+        raise ZetalabError(
+            f"bucket gs://{bucket} is not accessible with the current credentials ({error})",
+            "grant the account roles/storage.objectAdmin and roles/storage.legacyBucketReader "
+            f"on the bucket, or set {BUCKET_VAR} to a bucket you can use",
+        ) from None
+    except (
+        http_exceptions.ConnectionError,
+        http_exceptions.Timeout,
+        auth_exceptions.TransportError,
+        api_exceptions.GoogleAPICallError,
+    ) as error:
+        raise ZetalabError(
+            f"bucket gs://{bucket} is unreachable: cannot talk to {where} ({type(error).__name__})",
+            "check the network (and STORAGE_EMULATOR_HOST if you use an emulator), then retry",
+        ) from None
+    if not exists:
+        raise ZetalabError(
+            f"bucket gs://{bucket} (from {BUCKET_VAR}) does not exist",
+            f"create it in the Batch region: gcloud storage buckets create gs://{bucket} "
+            f"--project=${PROJECT_VAR} --location=${REGION_VAR}",
+        )
+
+
+def preflight(settings: CloudSettings, reach_bucket: bool = True) -> None:
+    """Raise one ZetalabError listing every problem, or return when the cloud run can start."""
+    if not (settings.uses_batch or settings.uses_gcs):
+        return
+    problems = setting_problems(settings)
+    if problems:
+        raise ZetalabError(
+            "the Google Cloud set-up is incomplete, nothing was submitted:\n    - "
+            + "\n    - ".join(problems),
+            f"set the variables as in {DOCS} (Set-up), then run `snakemake --profile gcp-batch`",
+        )
+    if reach_bucket and settings.uses_gcs and settings.storage_prefix:
+        bucket, _ = split_prefix(settings.storage_prefix)
+        check_bucket(bucket, settings.storage_project)
+
+
+def _is_snakemake_cli(argv0: str) -> bool:
+    path = Path(argv0)
+    in_package = path.name == "__main__.py" and path.parent.name == "snakemake"
+    return path.name == "snakemake" or in_package
+
+
+def settings_from_cli(argv: list[str]) -> CloudSettings | None:
+    """The cloud settings of a `snakemake` command line, profiles and environment included.
+
+    Snakemake parses the executor settings only after the Snakefile, so the Snakefile re-reads
+    the command line the way Snakemake does (same parser, same profiles) to see them early.
+    """
+    from snakemake.cli import parse_args
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            _, args = parse_args(argv)
+    except (SystemExit, Exception):
+        return None
+    storage_project = _text(getattr(args, "storage_gcs_project", None))
+    if storage_project is None:
+        storage_project = os.environ.get("SNAKEMAKE_STORAGE_GCS_PROJECT")
+    return CloudSettings(
+        executor=_text(args.executor),
+        batch_project=_text(getattr(args, "googlebatch_project", None))
+        or os.environ.get("SNAKEMAKE_GOOGLEBATCH_PROJECT"),
+        batch_region=_text(getattr(args, "googlebatch_region", None))
+        or os.environ.get("SNAKEMAKE_GOOGLEBATCH_REGION"),
+        container_image=_text(getattr(args, "googlebatch_container", None))
+        or _text(args.container_image),
+        storage_provider=_text(args.default_storage_provider),
+        storage_prefix=_text(args.default_storage_prefix),
+        storage_project=storage_project,
+    )
+
+
+def _text(value) -> str | None:
+    """A CLI value as text; unset plugin settings come back as lists or dataclasses.MISSING."""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else None
+
+
+def settings_from_workflow(workflow, argv: list[str] | None = None) -> CloudSettings:
+    """Cloud settings of a running Snakemake: storage from the workflow, the rest from argv."""
+    argv = sys.argv if argv is None else argv
+    cli = settings_from_cli(argv[1:]) if argv and _is_snakemake_cli(argv[0]) else None
+    storage = workflow.storage_settings
+    storage_project = cli.storage_project if cli else None
+    tagged = (workflow.storage_provider_settings or {}).get("gcs")
+    if tagged is not None and tagged.get_settings(None) is not None:
+        storage_project = _text(tagged.get_settings(None).project) or storage_project
+    return CloudSettings(
+        executor=cli.executor if cli else None,
+        batch_project=cli.batch_project if cli else None,
+        batch_region=cli.batch_region if cli else None,
+        container_image=cli.container_image if cli else None,
+        storage_provider=storage.default_storage_provider,
+        storage_prefix=storage.default_storage_prefix,
+        storage_project=storage_project,
+    )
+
+
+def run_for_workflow(workflow) -> None:
+    """Parse-time entry point (rules/cloud.smk): only on the main process, only for cloud runs."""
+    from snakemake.settings.types import ExecMode
+
+    if workflow.exec_mode != ExecMode.DEFAULT:
+        return  # a job on a Batch worker: the main process has checked already
+    preflight(settings_from_workflow(workflow))
