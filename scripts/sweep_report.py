@@ -1,0 +1,10 @@
+"""Entry point of rule sweep_report: a sweep's top-10 leaderboard and progress plot."""
+
+from pathlib import Path
+
+from zetalab.sweeps.logsetup import logging_to
+from zetalab.sweeps.plan import SweepPlan
+
+with logging_to(snakemake.log[0]):
+    plan = SweepPlan.load(snakemake.params.dir, snakemake.config, snakemake.params.run_dir)
+    plan.write_report(snakemake.wildcards.sweep, Path(snakemake.output.progress).parent)
