@@ -1,0 +1,21 @@
+"""graph_build: the prime-offset graph over nodes 1..total (thin entry point)."""
+
+import logging
+
+from zetalab.graph import build_graph, graph_stats, save_graph
+from zetalab.io import write_json_atomic
+
+logging.basicConfig(
+    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
+)
+log = logging.getLogger("graph_build")
+
+total = int(snakemake.wildcards.total)
+primes = [int(p) for p in snakemake.wildcards.ptag.split("-")]
+graph = build_graph(total, primes)
+stats = graph_stats(graph)
+log.info("graph: %s", stats)
+if not stats["edge_formula_ok"]:
+    raise RuntimeError(f"edge count {stats['edges']} != formula {stats['edges_expected']}")
+save_graph(snakemake.output.graph, graph)
+write_json_atomic(snakemake.output.stats, stats)

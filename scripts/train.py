@@ -1,0 +1,23 @@
+"""train: one (cfg, variant, seed) run; resumes its checkpoint if the job was killed."""
+
+import logging
+from pathlib import Path
+
+from zetalab.training.loop import RunPaths
+from zetalab.training.run import train_from_files
+
+logging.basicConfig(
+    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
+)
+out = snakemake.output
+train_from_files(
+    base_config=dict(snakemake.config),
+    run_config_path=snakemake.input.run_config,
+    variant=snakemake.wildcards.variant,
+    seed=int(snakemake.wildcards.seed),
+    cfg=snakemake.wildcards.cfg,
+    zeros_path=snakemake.input.zeros,
+    graph_files=[*snakemake.input.graphs, *snakemake.input.extra],
+    paths=RunPaths(Path(out.metrics), Path(out.history), Path(out.predictions)),
+    threads=snakemake.threads,
+)

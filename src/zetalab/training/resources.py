@@ -1,0 +1,47 @@
+"""Device choice and peak-memory readings that are cheap enough to take every epoch.
+
+tracemalloc would slow training several-fold, so CPU runs read the process's peak resident
+set (getrusage) and report its growth since training started; CUDA runs read the allocator's
+own peak.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+
+import torch
+
+from zetalab.errors import ZetalabError
+
+
+def pick_device(setting: str) -> torch.device:
+    """auto → CUDA when present; an explicit 'cuda' without a GPU is a clear error."""
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if setting == "cuda" and not torch.cuda.is_available():
+        raise ZetalabError(
+            "train.device = cuda but no CUDA device is available", "use train.device: auto or cpu"
+        )
+    return torch.device(setting)
+
+
+def process_peak_bytes() -> int:
+    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, B on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+class PeakMemory:
+    """Peak memory of the training loop: device allocator peak, or RSS growth on CPU."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.baseline = process_peak_bytes()
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+
+    def peak_bytes(self) -> int:
+        if self.device.type == "cuda":
+            return int(torch.cuda.max_memory_allocated(self.device))
+        return max(0, process_peak_bytes() - self.baseline)

@@ -1,0 +1,124 @@
+"""Path and input logic of the graph and train rules, kept out of the rule files.
+
+The rule files only wire these functions to Snakemake (snakemake-workflows style: no function
+definitions beside rules). Everything here is pure: the config and the run registry
+(RUN_CONFIGS, RUN_CONFIG_FILES, RUN_CONFIG_INPUTS of rules/common.smk) are passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from zetalab.errors import ZetalabError
+from zetalab.graph import primes_tag, validate_primes
+from zetalab.partition import check_num_parts
+from zetalab.runconfig import MissingReferenceError, resolve_run_config
+
+
+def graph_dir(total: int, primes: list[int]) -> str:
+    """Directory of the graph over nodes 1..total with edges n ↔ n+p for p in primes."""
+    return f"results/graphs/n{total}_p{primes_tag(primes)}"
+
+
+def graph_path(total: int, primes: list[int]) -> str:
+    return f"{graph_dir(total, primes)}/graph.npz"
+
+
+def partition_path(total: int, primes: list[int], method: str, num_parts: int) -> str:
+    return f"{graph_dir(total, primes)}/partition_{method}{num_parts}.npz"
+
+
+def stats_path(npz_path: str) -> str:
+    """The JSON record written beside a graph or partition file."""
+    return npz_path[: -len(".npz")] + ".json"
+
+
+def check_graph_section(config: Mapping[str, Any]) -> None:
+    """Parse-time check: primes, and no more partitions than nodes (ZetalabError otherwise)."""
+    ds = config["dataset"]
+    validate_primes(config["graph"]["primes"])
+    check_num_parts(config["graph"]["partition"]["num_parts"], ds["N"] + 2 * ds["horizon"])
+
+
+def total_nodes(config: Mapping[str, Any]) -> int:
+    return int(config["dataset"]["N"]) + 2 * int(config["dataset"]["horizon"])
+
+
+def run_config_file(cfg: str, run_config_files: Mapping[str, str]) -> str:
+    """The JSON run config of cfg: another rule's output, or the run_config rule's."""
+    return run_config_files.get(cfg, f"results/run_configs/{cfg}.json")
+
+
+def static_run_config(
+    config: Mapping[str, Any],
+    run_configs: Mapping[str, dict],
+    run_config_files: Mapping[str, str],
+    cfg: str,
+    variant: str,
+) -> dict | None:
+    """The resolved config of a static cfg, or None if it is only known once files exist."""
+    if cfg in run_config_files:
+        return None
+    if cfg not in run_configs:
+        known = ", ".join(sorted([*run_configs, *run_config_files]))
+        raise ZetalabError(f"unknown run config {cfg!r}", f"use a registered one: {known}")
+    try:
+        resolved = resolve_run_config(config, {"overrides": run_configs[cfg]}, variant)
+    except MissingReferenceError:
+        return None
+    except ZetalabError as error:
+        problem = f"run config {cfg!r}, variant {variant!r}: {error.problem}"
+        raise ZetalabError(problem, error.fix) from None
+    try:
+        check_graph_section(resolved)
+    except ZetalabError as error:
+        raise ZetalabError(f"run config {cfg!r}: {error.problem}", error.fix) from None
+    return resolved
+
+
+def run_graph_files(resolved: Mapping[str, Any]) -> list[str]:
+    """Graph (and, for minibatch, partition) files a resolved run reads."""
+    total = total_nodes(resolved)
+    primes = resolved["graph"]["primes"]
+    files = [graph_path(total, primes)]
+    if resolved["run"]["kind"] == "minibatch":
+        part = resolved["graph"]["partition"]
+        files.append(partition_path(total, primes, part["method"], part["num_parts"]))
+    return files
+
+
+def train_inputs(
+    config: Mapping[str, Any],
+    registry: tuple[Mapping[str, dict], Mapping[str, str], Mapping[str, list[str]]],
+    cfg: str,
+    variant: str,
+    zeros_path: Callable[[int], str],
+) -> dict[str, Any]:
+    """Named inputs of one train job: zeros, run_config, graphs and extra (see rules/train.smk)."""
+    run_configs, run_config_files, run_config_inputs = registry
+    resolved = static_run_config(config, run_configs, run_config_files, cfg, variant)
+    source = resolved if resolved is not None else config
+    return {
+        "zeros": zeros_path(total_nodes(source)),
+        "run_config": run_config_file(cfg, run_config_files),
+        "graphs": run_graph_files(resolved) if resolved is not None else [],
+        "extra": list(run_config_inputs.get(cfg, [])),
+    }
+
+
+def train_mem_mb(config: Mapping[str, Any], registry: tuple, cfg: str, variant: str) -> int:
+    """Memory request: runtime plus full-batch's measured ~5 KB per node (docs/benchmarks.md)."""
+    resolved = static_run_config(config, registry[0], registry[1], cfg, variant)
+    return 1500 + total_nodes(resolved if resolved is not None else config) // 200
+
+
+def train_outputs(
+    run_dir: Callable[[str, str, Any], str],
+    cfg: str,
+    variants: list[str],
+    seeds: list[int],
+    name: str = "metrics.json",
+) -> list[str]:
+    """One file (default metrics.json) of each run of cfg over variants × seeds."""
+    return [f"{run_dir(cfg, v, s)}/{name}" for v in variants for s in seeds]
