@@ -86,7 +86,9 @@ def setting_problems(settings: CloudSettings) -> list[str]:
 
     def check(value: str | None, var: str, what: str, example: str, pattern: re.Pattern | None):
         unset = unexpanded_variable(value)
-        if value is None or value == "" or unset == var:
+        # An empty variable expands to "", which Snakemake's profile reader turns into the
+        # profile's own directory (it resolves values that name an existing path).
+        if value is None or value == "" or unset == var or Path(value).is_dir():
             problems.append(_missing(var, what, example))
         elif unset is not None:
             problems.append(_missing(unset, what, example))
@@ -134,7 +136,7 @@ def setting_problems(settings: CloudSettings) -> list[str]:
         )
         prefix = settings.storage_prefix
         unset = unexpanded_variable(prefix)
-        if not prefix or unset is not None:
+        if not prefix or unset is not None or urlparse(prefix).netloc == "":
             problems.append(
                 _missing(
                     unset or BUCKET_VAR, "the GCS bucket that holds all data", "my-zetalab-bucket"
