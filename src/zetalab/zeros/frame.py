@@ -1,0 +1,123 @@
+"""A reference frame for evaluating Z near one height: the per-chunk extended-precision part.
+
+`Frame(t0, t_max)` computes, once per chunk and in Arb at 128 bits, the phases
+φ_n = θ(t0) − t0·log n mod 2π for every n the Riemann–Siegel sum needs up to t_max, and
+θ(t0) itself (for Gram points). Everything after that is float64 on offsets h = t − t0.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import flint
+import numpy as np
+
+from zetalab.zeros import rs_kernel
+from zetalab.zeros.rs_series import remainder_polynomials
+
+ARB_PREC = 128
+PARALLEL_MIN_POINTS = 2048
+
+
+@functools.cache
+def _workers() -> int:
+    """Threads for Z evaluation: ZETALAB_THREADS, else the CPUs this process may use."""
+    env = os.environ.get("ZETALAB_THREADS")
+    return max(1, int(env)) if env else max(1, len(os.sched_getaffinity(0)))
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="zeta-z")
+
+
+def theta_arb(t: float) -> flint.arb:
+    """θ(t) = Im log Γ(¼ + it/2) − (t/2)·log π, exact to the working precision."""
+    half = flint.arb(t) / 2
+    return flint.acb(flint.arb(0.25), half).lgamma().imag - half * flint.arb.pi().log()
+
+
+class Frame:
+    """Evaluates Z, Z′, Z″ at t0 + h for offsets h, counting every evaluation point."""
+
+    def __init__(self, t0: float, t_max: float):
+        if not (t0 > 10.0 and t_max >= t0):
+            raise ValueError(f"Frame needs 10 < t0 ≤ t_max, got t0={t0}, t_max={t_max}")
+        self.t0 = float(t0)
+        self.log_t0 = math.log(self.t0 / (2.0 * math.pi))
+        m_max = int(math.sqrt(t_max / (2.0 * math.pi))) + 2
+        old = flint.ctx.prec
+        flint.ctx.prec = ARB_PREC
+        try:
+            t0a = flint.arb(self.t0)
+            th0 = theta_arb(self.t0)
+            pi = flint.arb.pi()
+            two_pi = 2 * pi
+            phi = np.empty(m_max)
+            for n in range(1, m_max + 1):
+                x = th0 - t0a * flint.arb(n).log()
+                x -= two_pi * (x / two_pi).floor()
+                phi[n - 1] = float(x)
+            gram0 = (th0 / pi).floor()
+            self.gram0 = int(gram0.unique_fmpz())
+            self.theta_excess = float(th0 - gram0 * pi)  # θ(t0) − gram0·π ∈ [0, π)
+        finally:
+            flint.ctx.prec = old
+        self.phi0 = phi
+        n = np.arange(1, m_max + 1, dtype=np.float64)
+        self.log_n = np.log(n)
+        self.amp = 1.0 / np.sqrt(n)
+        self.coef, self.lengths = remainder_polynomials()
+        self.t_max = float(t_max)
+        self.evaluations = 0
+
+    def z(self, h: np.ndarray, derivs: bool = False) -> np.ndarray:
+        """Rows (Z, Z′, Z″) at t0 + h (rows 1–2 zero unless derivs)."""
+        h = np.ascontiguousarray(h, dtype=np.float64)
+        if h.size and (self.t0 + h.max()) > self.t_max * (1 + 1e-12):
+            raise ValueError("evaluation beyond the frame's t_max")
+        self.evaluations += h.size
+        return rs_kernel.z_eval(
+            h,
+            self.t0,
+            self.log_t0,
+            self.phi0,
+            self.log_n,
+            self.amp,
+            self.coef,
+            self.lengths,
+            derivs,
+        )
+
+    def gram_offsets(self, j: np.ndarray) -> np.ndarray:
+        """Offsets h_j with θ(t0 + h_j) = j·π (Gram points), by Newton on the reduced equation."""
+        target = (np.asarray(j, dtype=np.float64) - self.gram0) * math.pi - self.theta_excess
+        h = target / (0.5 * self.log_t0)
+        for _ in range(50):
+            t = self.t0 + h
+            step = (_delta_theta(self.t0, self.log_t0, h) - target) / _theta_d1(t)
+            h = h - step
+            if np.max(np.abs(step), initial=0.0) < 1e-12 * max(1.0, self.t0):
+                break
+        return h
+
+
+def _delta_theta(t0: float, log_t0: float, h: np.ndarray) -> np.ndarray:
+    t = t0 + h
+    return 0.5 * h * log_t0 + 0.5 * t * np.log1p(h / t0) - 0.5 * h + (_series(t) - _series(t0))
+
+
+def _series(t: np.ndarray | float) -> np.ndarray:
+    inv = 1.0 / np.asarray(t, dtype=np.float64)
+    inv2 = inv * inv
+    return inv * (
+        1.0 / 48.0 + inv2 * (7.0 / 5760.0 + inv2 * (31.0 / 80640.0 + inv2 * (127.0 / 430080.0)))
+    )
+
+
+def _theta_d1(t: np.ndarray) -> np.ndarray:
+    inv2 = 1.0 / (t * t)
+    return 0.5 * np.log(t / (2.0 * math.pi)) - inv2 * (1.0 / 48.0 + inv2 * (7.0 / 1920.0))
