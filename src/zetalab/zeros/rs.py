@@ -21,11 +21,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import flint
 import numpy as np
 
 from zetalab.errors import ZetalabError
 from zetalab.unfold import inverse_smooth_count
+from zetalab.zeros.counting import count_zeros_upto
 from zetalab.zeros.frame import Frame
 
 DELEGATE_BELOW = 300  # zeros 1..300 (t < 542) come from flint
@@ -52,19 +52,6 @@ class RsStats:
     refined_blocks: int = 0
     count_checks: list[dict] = field(default_factory=list)
     error_estimate: float = 0.0
-
-
-def count_zeros_upto(t: float) -> int:
-    """N(t) by Arb (rigorous); refuses an inexact result (t too close to a zero)."""
-    old = flint.ctx.prec
-    flint.ctx.prec = 64
-    try:
-        n = flint.arb(t).zeta_nzeros()
-    finally:
-        flint.ctx.prec = old
-    if not n.is_exact():
-        raise ArithmeticError(f"zeta_nzeros({t!r}) is not exact: {n}")
-    return int(n.unique_fmpz())
 
 
 def compute_rs(

@@ -85,7 +85,7 @@ def validate_values(values: np.ndarray, where: str, first_index: int) -> None:
         n = first_index + int(bad[0])
         raise ZetalabError(
             f"{where}: not strictly increasing at zeros #{n} and #{n + 1} "
-            f"({values[bad[0]]!r} then {values[bad[0] + 1]!r})",
+            f"({float(values[bad[0]])!r} then {float(values[bad[0] + 1])!r})",
             _REDO,
         )
 

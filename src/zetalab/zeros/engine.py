@@ -1,0 +1,128 @@
+"""One entry point for every backend: compute a range, prove its indices, write a chunk.
+
+`compute_range` returns γ_start..γ_end with a metadata record; `compute_chunk` writes it
+through `store.write_chunk` (atomic, checksummed). The rule scripts and the command line both
+call these, so a chunk is the same file whichever way it was made.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from zetalab.errors import ZetalabError
+from zetalab.zeros import store
+from zetalab.zeros.counting import index_check
+
+BACKENDS = ("rs", "flint", "mpmath", "file")
+PACKAGES = ("numpy", "numba", "python-flint", "mpmath", "zetalab")
+
+
+def check_range(start: int, count: int) -> None:
+    """Refuse start < 1 or count ≤ 0 before any work."""
+    if start < 1:
+        raise ZetalabError(
+            f"start must be ≥ 1 (γ_1 ≈ 14.1347 is the first zero), got {start}",
+            "pass --start 1 or higher",
+        )
+    if count <= 0:
+        raise ZetalabError(f"count must be ≥ 1, got {count}", "pass --count 1 or higher")
+
+
+def check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ZetalabError(
+            f"unknown zeros backend {backend!r}", f"use one of: {', '.join(BACKENDS)}"
+        )
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def compute_range(
+    backend: str,
+    start: int,
+    count: int,
+    table: str | os.PathLike[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """γ_start..γ_{start+count−1} (float64, index order) and the record describing how."""
+    check_backend(backend)
+    check_range(start, count)
+    end = start + count - 1
+    where = f"{backend} zeros {start}..{end}"
+    began = time.perf_counter()
+    meta: dict[str, Any] = {"backend": backend}
+    if backend == "rs":
+        from zetalab.zeros.rs import DELEGATE_BELOW, compute_rs
+
+        values, stats = compute_rs(start, end, progress)
+        evaluations = stats.gram_evaluations + stats.refine_evaluations + stats.polish_evaluations
+        meta.update(
+            error_bound=max(stats.error_estimate, 1e-12 if start <= DELEGATE_BELOW else 0.0),
+            error_bound_kind="estimate: Halley tail + Riemann–Siegel truncation / |Z′|",
+            gram_block_count_checks=stats.count_checks,
+            z_evaluations=evaluations,
+            z_evaluations_per_zero=evaluations / max(1, count - max(0, DELEGATE_BELOW - start + 1)),
+            evaluation_split={
+                "gram": stats.gram_evaluations,
+                "refine": stats.refine_evaluations,
+                "polish": stats.polish_evaluations,
+            },
+            delegated_to_flint=[start, min(end, DELEGATE_BELOW)]
+            if start <= DELEGATE_BELOW
+            else None,
+        )
+    elif backend == "flint":
+        from zetalab.zeros.flint_backend import compute_flint
+
+        values, radius = compute_flint(start, end, progress)
+        meta.update(error_bound=radius, error_bound_kind="certified (max Arb radius)")
+    elif backend == "mpmath":
+        from zetalab.zeros.mpmath_backend import compute_mpmath
+
+        values, bound = compute_mpmath(start, end, progress)
+        meta.update(error_bound=bound, error_bound_kind="mpmath 30 digits, float64 rounding")
+    else:
+        from zetalab.zeros.file_backend import read_table, slice_table
+
+        if table is None:
+            raise ZetalabError("the file backend needs a table", "set zeros.table (or --table)")
+        gammas = read_table(table)
+        values = slice_table(gammas, start, end, str(table))
+        meta.update(error_bound=None, error_bound_kind="as published", table=str(table))
+        if progress:
+            progress(count)
+    if len(values) != count:
+        raise ZetalabError(f"{where}: backend returned {len(values)} zeros", "report this bug")
+    store.validate_values(values, where, start)
+    meta["count_check"] = index_check(values, start, where)
+    meta["seconds"] = time.perf_counter() - began
+    meta["versions"] = versions()
+    return values, meta
+
+
+def compute_chunk(
+    backend: str,
+    start: int,
+    end: int,
+    out: str | os.PathLike[str],
+    table: str | os.PathLike[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Compute zeros start..end and write them as a chunk with its record (atomically)."""
+    values, meta = compute_range(backend, start, end - start + 1, table, progress)
+    return store.write_chunk(out, values, start, meta)
