@@ -222,19 +222,26 @@ def _is_snakemake_cli(argv0: str) -> bool:
     return path.name == "snakemake" or in_package
 
 
-def settings_from_cli(argv: list[str]) -> CloudSettings | None:
+def settings_from_cli(argv: list[str], cwd: str | Path | None = None) -> CloudSettings | None:
     """The cloud settings of a `snakemake` command line, profiles and environment included.
 
     Snakemake parses the executor settings only after the Snakefile, so the Snakefile re-reads
     the command line the way Snakemake does (same parser, same profiles) to see them early.
+    `cwd` is where the command was typed: a profile name is looked up there, and by the time
+    the Snakefile runs Snakemake has moved into the working directory (`-d`).
     """
     from snakemake.cli import parse_args
 
+    here = os.getcwd()
     try:
+        if cwd is not None:
+            os.chdir(cwd)
         with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
             _, args = parse_args(argv)
     except (SystemExit, Exception):
         return None
+    finally:
+        os.chdir(here)
     storage_project = _text(getattr(args, "storage_gcs_project", None))
     if storage_project is None:
         storage_project = os.environ.get("SNAKEMAKE_STORAGE_GCS_PROJECT")
@@ -262,7 +269,15 @@ def _text(value) -> str | None:
 def settings_from_workflow(workflow, argv: list[str] | None = None) -> CloudSettings:
     """Cloud settings of a running Snakemake: storage from the workflow, the rest from argv."""
     argv = sys.argv if argv is None else argv
-    cli = settings_from_cli(argv[1:]) if argv and _is_snakemake_cli(argv[0]) else None
+    cli = None
+    if argv and _is_snakemake_cli(argv[0]):
+        # Where was `snakemake` typed? The shell's PWD, else the Snakefile's directory (the
+        # documented place), else the working directory.
+        for cwd in (os.environ.get("PWD"), workflow.basedir, os.getcwd()):
+            if cwd and Path(cwd).is_dir():
+                cli = settings_from_cli(argv[1:], cwd)
+                if cli is not None:
+                    break
     storage = workflow.storage_settings
     storage_project = cli.storage_project if cli else None
     tagged = (workflow.storage_provider_settings or {}).get("gcs")

@@ -1,0 +1,307 @@
+"""The gcp-batch profile end to end, offline: a local GCS emulator (gcp-storage-emulator through
+STORAGE_EMULATOR_HOST) stands in for the bucket, and RecordingBatchClient stands in for Google
+Batch at its API boundary, so the real Snakemake, googlebatch and gcs plugins run unchanged."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zetalab.cloud.recording import read_records
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+EMULATOR = str(BIN / "gcp-storage-emulator")
+IMAGE = "europe-west4-docker.pkg.dev/zl-test-project/zetalab/worker:0.1.0"
+PROJECT = "zl-test-project"
+COS_IMAGE = "projects/batch-custom-image/global/images/family/batch-cos-stable-official"
+
+# rule -> (machine type, accelerator or None, memory MiB, max run duration, spot)
+CPU_DEFAULT = ("e2-standard-4", None, 14000, "3600s", False)
+EXPECTED = {
+    "zeros_chunk": ("e2-standard-2", None, 6000, "7200s", True),
+    "zeros_aggregate": ("n2-standard-4", None, 14000, "14400s", False),
+    "zeros_check": ("n2-standard-4", None, 14000, "7200s", False),
+    "graph_build": ("n2-highmem-8", None, 58000, "14400s", False),
+    "graph_partition": ("n2-highmem-16", None, 120000, "43200s", False),
+    "baseline": ("n2-standard-8", None, 28000, "14400s", False),
+    "evaluate": ("n2-standard-8", None, 28000, "7200s", False),
+    "spectral_data": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False),
+    "spectral_train": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "14400s", False),
+    "spectral_validate": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False),
+    "spectral_benchmark": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False),
+}
+TRAIN_FULLBATCH = ("a2-ultragpu-1g", "nvidia-a100-80gb", 160000, "86400s", True)
+TRAIN_MINIBATCH = ("g2-standard-8", "nvidia-l4", 28000, "86400s", True)
+TRAIN_SWEEP = ("g2-standard-8", "nvidia-l4", 28000, "21600s", True)
+
+
+def expected_for(rule: str, wildcards: dict) -> tuple:
+    if rule == "train":
+        if wildcards["cfg"].startswith("sweep-"):
+            return TRAIN_SWEEP
+        if wildcards["variant"].startswith("fullbatch"):
+            return TRAIN_FULLBATCH
+        return TRAIN_MINIBATCH
+    return EXPECTED.get(rule, CPU_DEFAULT)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """A GCS emulator on 127.0.0.1 (in memory) for this module; yields its endpoint URL."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [EMULATOR, "start", "--port", str(port), "-H", "127.0.0.1", "--in-memory", "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"GCS emulator did not start: {proc.stderr.read().decode()}")
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def gcs(endpoint: str):
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    return storage.Client(
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": endpoint},
+    )
+
+
+@pytest.fixture
+def bucket(emulator):
+    name = f"zl-{uuid.uuid4().hex[:12]}"
+    gcs(emulator).create_bucket(name)
+    return name
+
+
+def blobs(endpoint: str, bucket: str) -> dict[str, object]:
+    return {b.name: b for b in gcs(endpoint).list_blobs(bucket)}
+
+
+def workdir(tmp_path: Path, config_text: str | None = None) -> Path:
+    work = tmp_path / "work"
+    (work / "config").mkdir(parents=True)
+    shutil.copy(REPO / "config" / "config.yaml", work / "config" / "config.yaml")
+    if config_text is not None:
+        (work / "config" / "config.yaml").write_text(config_text)
+    return work
+
+
+def cloud_env(endpoint: str, bucket: str, tmp_path: Path, **extra) -> dict[str, str]:
+    """Environment of the README's set-up, pointed at the emulator; Batch replaced by a
+    recorder (installed by a sitecustomize.py on PYTHONPATH)."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(
+        "from zetalab.cloud.recording import install\ninstall()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZETALAB_", "SNAKEMAKE_"))}
+    env.update(
+        STORAGE_EMULATOR_HOST=endpoint,
+        ZETALAB_GCP_PROJECT=PROJECT,
+        ZETALAB_GCP_REGION="europe-west4",
+        ZETALAB_GCS_BUCKET=bucket,
+        ZETALAB_WORKER_IMAGE=IMAGE,
+        ZETALAB_BATCH_RECORD=str(tmp_path / "requests.jsonl"),
+        PYTHONPATH=str(site),
+    )
+    env.update(extra)
+    return env
+
+
+def snakemake(args: list[str], env: dict, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`snakemake ...` run from the repository root, as documented."""
+    cmd = [str(BIN / "snakemake"), *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a Snakemake run or dry run: rule -> count."""
+    match = re.search(r"Job stats:\n(.*?)\n\n", output, re.S)
+    assert match, output[-3000:]
+    rows = [line.split() for line in match.group(1).splitlines()[2:]]
+    return {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[0] != "total"}
+
+
+def local_rules() -> set[str]:
+    rules: set[str] = {"all"}
+    for path in [REPO / "Snakefile", *(REPO / "rules").glob("*.smk")]:
+        text = path.read_text()
+        for names in re.findall(r"^localrules:\s*(.+)$", text, re.M):
+            rules |= {n.strip() for n in names.split(",") if n.strip()}
+        for name in re.findall(r"^rule (\w+):\n(?:    .*\n|\n)*?    localrule: True", text, re.M):
+            rules.add(name)
+    return rules
+
+
+@pytest.mark.slow
+def test_dry_run_with_profile_lists_every_rule_of_the_default_target(emulator, bucket, tmp_path):
+    work = workdir(tmp_path)
+    local = subprocess.run(
+        [str(BIN / "snakemake"), "-n", "-d", str(work)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert local.returncode == 0, local.stderr[-3000:]
+    cloud = snakemake(
+        ["--profile", "gcp-batch", "-n", "-d", str(work)], cloud_env(emulator, bucket, tmp_path)
+    )
+    assert cloud.returncode == 0, cloud.stderr[-3000:]
+    assert "gs://" + bucket + "/zetalab/" in cloud.stdout + cloud.stderr
+    assert job_stats(cloud.stdout + cloud.stderr) == job_stats(local.stdout + local.stderr)
+    assert not read_records(tmp_path / "requests.jsonl"), "a dry run submitted a job"
+
+
+TINY_ZEROS = """\
+zeros:
+  backend: flint
+  chunk_size: 40
+dataset:
+  N: 100
+  horizon: 5
+"""
+
+
+@pytest.mark.slow
+def test_zero_stage_runs_with_gcs_default_storage(emulator, bucket, tmp_path, odlyzko):
+    """Chunks are computed and uploaded; a second run, with no local copies left, builds the
+    aggregate from the bucket's chunks; everything ends up in the emulated bucket."""
+    work = workdir(tmp_path, TINY_ZEROS)
+    total = 110
+    target = f"data/zeros/flint/zeros_{total}.npy"
+    storage = ["--default-storage-provider", "gcs", "--default-storage-prefix"]
+    storage += [f"gcs://{bucket}/zl", "--storage-gcs-project", PROJECT]
+    env = cloud_env(emulator, bucket, tmp_path)
+    base = ["--cores", "2", "-d", str(work), *storage]
+
+    first = snakemake([*base, target, "--until", "zeros_chunk"], env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    chunks = sorted(n for n in blobs(emulator, bucket) if re.search(r"/chunk_\d+_\d+\.npy$", n))
+    assert len(chunks) == 3, sorted(blobs(emulator, bucket))
+    assert not any(n.endswith(f"zeros_{total}.npy") for n in blobs(emulator, bucket))
+    assert not (
+        work / ".snakemake" / "storage" / "gcs" / bucket / "zl" / "data"
+    ).exists() or not list(
+        (work / ".snakemake" / "storage" / "gcs" / bucket / "zl" / "data").rglob("chunk_*.npy")
+    ), "local chunk copies were kept: the second run would not read the bucket"
+
+    second = snakemake([*base, target], env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "zeros_aggregate" in second.stderr and "zeros_chunk" not in job_stats(second.stderr)
+    stored = blobs(emulator, bucket)
+    key = f"zl/{target}"
+    assert key in stored
+    aggregate = np.load(io.BytesIO(stored[key].download_as_bytes()))
+    assert aggregate.shape == (total,)
+    np.testing.assert_allclose(aggregate, odlyzko[:total], atol=1e-8)
+    parts = [np.load(io.BytesIO(stored[c].download_as_bytes())) for c in chunks]
+    np.testing.assert_array_equal(np.concatenate(parts), aggregate)
+
+
+@pytest.mark.slow
+def test_batch_requests_per_rule(emulator, bucket, tmp_path):
+    """The whole default target through the googlebatch plugin, with Batch replaced by the
+    recorder (jobs 'succeed' and leave empty outputs in the bucket, so every rule's jobs get
+    submitted): one request per job, each with the machine of the rule -> machine table."""
+    work = workdir(tmp_path)
+    env = cloud_env(emulator, bucket, tmp_path, ZETALAB_BATCH_MATERIALIZE="1")
+    proc = snakemake(
+        ["--profile", "gcp-batch", "-d", str(work), "--seconds-between-status-checks", "0"], env
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    records = read_records(tmp_path / "requests.jsonl")
+    submitted = {r["rule"] for r in records}
+    dag = job_stats(proc.stderr + proc.stdout)
+    assert submitted == set(dag) - local_rules()
+    assert len(records) == sum(n for rule, n in dag.items() if rule not in local_rules())
+
+    checked = set()
+    for record in records:
+        rule, wildcards = record["rule"], record["wildcards"]
+        kind = (rule, expected_for(rule, wildcards))
+        if kind in checked:
+            continue
+        checked.add(kind)
+        machine, gpu, memory, duration, spot = expected_for(rule, wildcards)
+        request = record["request"]
+        assert request["parent"] == f"projects/{PROJECT}/locations/europe-west4"
+        job = request["job"]
+        task = job["taskGroups"][0]["taskSpec"]
+        instance = job["allocationPolicy"]["instances"][0]
+        policy = instance["policy"]
+        where = f"{rule} {wildcards}"
+        assert policy["machineType"] == machine, where
+        assert int(task["computeResource"]["memoryMib"]) == memory, where
+        assert task["maxRunDuration"] == duration, where
+        if gpu is None:
+            assert not policy.get("accelerators"), where
+        else:
+            assert policy["accelerators"] == [{"type": gpu, "count": "1"}], where
+            assert instance["installGpuDrivers"] is True, where
+        assert policy.get("provisioningModel", "PROVISIONING_MODEL_UNSPECIFIED") == (
+            "SPOT" if spot else "PROVISIONING_MODEL_UNSPECIFIED"
+        ), where
+        assert task.get("maxRetryCount", 0) == (3 if spot else 0), where
+        assert policy["bootDisk"]["image"] == COS_IMAGE, where
+        container = task["runnables"][-1]["container"]
+        assert container["imageUri"] == IMAGE, where
+        assert job["labels"]["app"] == "zetalab"
+    assert {"train"} <= submitted
+
+
+@pytest.mark.slow
+def test_missing_variables_stop_before_anything_is_submitted(emulator, bucket, tmp_path):
+    work = workdir(tmp_path)
+    env = cloud_env(emulator, bucket, tmp_path, ZETALAB_BATCH_MATERIALIZE="1")
+    for name in ("ZETALAB_GCP_PROJECT", "ZETALAB_GCP_REGION", "ZETALAB_GCS_BUCKET"):
+        del env[name]
+    proc = snakemake(["--profile", "gcp-batch", "-d", str(work)], env)
+    assert proc.returncode != 0
+    for name in ("ZETALAB_GCP_PROJECT", "ZETALAB_GCP_REGION", "ZETALAB_GCS_BUCKET"):
+        assert f"{name} is not set" in proc.stderr
+    assert not read_records(tmp_path / "requests.jsonl")
+    assert not blobs(emulator, bucket), "something was uploaded"
+
+
+@pytest.mark.slow
+def test_missing_bucket_stops_before_anything_is_submitted(emulator, tmp_path):
+    work = workdir(tmp_path)
+    env = cloud_env(emulator, "zl-no-such-bucket", tmp_path)
+    proc = snakemake(["--profile", "gcp-batch", "-d", str(work)], env)
+    assert proc.returncode != 0
+    assert "bucket gs://zl-no-such-bucket (from ZETALAB_GCS_BUCKET) does not exist" in proc.stderr
+    assert not read_records(tmp_path / "requests.jsonl")
+    assert "zl-no-such-bucket" not in {b.name for b in gcs(emulator).list_buckets()}
