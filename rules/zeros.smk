@@ -1,1 +1,84 @@
-# Rules of the zeros stage (see README.md).
+# Rules of the zeros stage (SPEC §3): aligned chunks -> verified aggregate -> check.
+# Chunk k covers zeros k*chunk_size+1 .. (k+1)*chunk_size, so aggregates of different sizes
+# share chunk files and a rerun after a failure recomputes only the missing chunks.
+from zetalab.zeros.store import chunk_ranges
+
+ZEROS_CHUNK_SIZE = config["zeros"]["chunk_size"]
+
+
+def zeros_chunk_files(wildcards) -> list[str]:
+    """The aligned chunk files an aggregate of wildcards.total zeros is streamed from."""
+    return [
+        f"data/zeros/{wildcards.backend}/chunk_{r.start:012d}_{r.end:012d}.npy"
+        for r in chunk_ranges(int(wildcards.total), ZEROS_CHUNK_SIZE)
+    ]
+
+
+rule zeros_chunk:
+    output:
+        npy="data/zeros/{backend}/chunk_{start}_{end}.npy",
+        meta="data/zeros/{backend}/chunk_{start}_{end}.json",
+    log:
+        "logs/zeros/chunk_{backend}_{start}_{end}.log",
+    benchmark:
+        "logs/benchmarks/zeros/chunk_{backend}_{start}_{end}.tsv"
+    wildcard_constraints:
+        backend="rs|flint|mpmath|file",
+        start=r"\d{12}",
+        end=r"\d{12}",
+    conda:
+        "../envs/zeros.yaml"
+    params:
+        table=config["zeros"]["table"],
+    script:
+        "../scripts/zeros_chunk.py"
+
+
+rule zeros_aggregate:
+    input:
+        chunks=zeros_chunk_files,
+    output:
+        npy="data/zeros/{backend}/zeros_{total}.npy",
+        manifest="data/zeros/{backend}/zeros_{total}.manifest.json",
+    log:
+        "logs/zeros/aggregate_{backend}_{total}.log",
+    benchmark:
+        "logs/benchmarks/zeros/aggregate_{backend}_{total}.tsv"
+    wildcard_constraints:
+        backend="rs|flint|mpmath|file",
+        total=r"\d+",
+    conda:
+        "../envs/zeros.yaml"
+    params:
+        chunk_size=ZEROS_CHUNK_SIZE,
+    script:
+        "../scripts/zeros_aggregate.py"
+
+
+rule zeros_check:
+    input:
+        npy="data/zeros/{backend}/zeros_{total}.npy",
+        manifest="data/zeros/{backend}/zeros_{total}.manifest.json",
+    output:
+        report(
+            "results/zeros/check_{backend}_{total}.json",
+            caption="../report/zeros_check.rst",
+            category="Zeros",
+        ),
+    log:
+        "logs/zeros/check_{backend}_{total}.log",
+    wildcard_constraints:
+        backend="rs|flint|mpmath|file",
+        total=r"\d+",
+    conda:
+        "../envs/zeros.yaml"
+    params:
+        sample=config["zeros"]["check_sample"],
+        odlyzko=config["zeros"]["odlyzko_table"],
+    script:
+        "../scripts/zeros_check.py"
+
+
+DEFAULT_TARGETS.setdefault("study_z", []).append(
+    f"results/zeros/check_{BACKEND}_{ZEROS_TOTAL}.json"
+)

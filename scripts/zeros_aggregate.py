@@ -1,0 +1,24 @@
+"""zeros_aggregate: stream the aligned chunks into zeros_{total}.npy + manifest (thin entry)."""
+
+import logging
+
+from zetalab.zeros.store import aggregate
+
+logging.basicConfig(
+    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
+)
+total = int(snakemake.wildcards.total)
+manifest = aggregate(
+    snakemake.input.chunks,
+    snakemake.output.npy,
+    total,
+    extra={"backend": snakemake.wildcards.backend, "chunk_size": snakemake.params.chunk_size},
+)
+logging.getLogger("zeros_aggregate").info(
+    "%s: %d zeros from %d chunks, sha256 %s, error bound %s",
+    snakemake.output.npy,
+    total,
+    len(manifest["chunks"]),
+    manifest["sha256"],
+    manifest["error_bound"],
+)

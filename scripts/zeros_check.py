@@ -1,0 +1,23 @@
+"""zeros_check: compare the aggregate with flint and Odlyzko's table; fail on any violation."""
+
+import json
+import logging
+
+from zetalab.errors import ZetalabError
+from zetalab.io import write_json_atomic
+from zetalab.zeros.check import check_aggregate
+
+logging.basicConfig(
+    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
+)
+log = logging.getLogger("zeros_check")
+report = check_aggregate(
+    snakemake.input.npy, sample=snakemake.params.sample, odlyzko=snakemake.params.odlyzko
+)
+log.info("%s", json.dumps(report, indent=2))
+if not report["passed"]:
+    raise ZetalabError(
+        f"zeros_check failed: {report['summary']}; first violations: {report['violations'][:5]}",
+        f"see {snakemake.log[0]}; delete the offending chunks and rerun",
+    )
+write_json_atomic(snakemake.output[0], report)
