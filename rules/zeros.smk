@@ -1,17 +1,9 @@
 # Rules of the zeros stage (SPEC §3): aligned chunks -> verified aggregate -> check.
 # Chunk k covers zeros k*chunk_size+1 .. (k+1)*chunk_size, so aggregates of different sizes
 # share chunk files and a rerun after a failure recomputes only the missing chunks.
-from zetalab.zeros.store import chunk_ranges
+from zetalab.zeros.store import aggregate_chunk_files
 
 ZEROS_CHUNK_SIZE = config["zeros"]["chunk_size"]
-
-
-def zeros_chunk_files(wildcards) -> list[str]:
-    """The aligned chunk files an aggregate of wildcards.total zeros is streamed from."""
-    return [
-        f"data/zeros/{wildcards.backend}/chunk_{r.start:012d}_{r.end:012d}.npy"
-        for r in chunk_ranges(int(wildcards.total), ZEROS_CHUNK_SIZE)
-    ]
 
 
 rule zeros_chunk:
@@ -36,7 +28,9 @@ rule zeros_chunk:
 
 rule zeros_aggregate:
     input:
-        chunks=zeros_chunk_files,
+        chunks=lambda wildcards: aggregate_chunk_files(
+            wildcards.backend, int(wildcards.total), ZEROS_CHUNK_SIZE
+        ),
     output:
         npy="data/zeros/{backend}/zeros_{total}.npy",
         manifest="data/zeros/{backend}/zeros_{total}.manifest.json",

@@ -57,6 +57,13 @@ def chunk_path(root: str | os.PathLike[str], backend: str, start: int, end: int)
     return Path(root) / backend / f"chunk_{start:012d}_{end:012d}.npy"
 
 
+def aggregate_chunk_files(
+    backend: str, total: int, chunk_size: int, root: str = "data/zeros"
+) -> list[str]:
+    """The aligned chunk files an aggregate of `total` zeros is streamed from (rule inputs)."""
+    return [str(chunk_path(root, backend, r.start, r.end)) for r in chunk_ranges(total, chunk_size)]
+
+
 def meta_path(npy: str | os.PathLike[str]) -> Path:
     """The JSON record beside a chunk: chunk_…npy → chunk_….json."""
     return Path(npy).with_suffix(".json")
