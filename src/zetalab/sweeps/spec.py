@@ -281,7 +281,7 @@ def _check_base(
         if key in searched:
             raise _fail(path, f"base.{key}", "is also searched or frozen", "keep one of them")
     try:
-        validate_config(deep_merge(config, base))
+        validate_config(deep_merge(config, base), schema=_main_schema())
     except ZetalabError as error:
         raise ZetalabError(f"sweep file {path}: base: {error.problem}", error.fix) from None
 
