@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import torch
+from scipy.special import gammaincinv
 
 NLL_CLAMP = 1e-6
 _LOG_WIGNER_CONST = math.log(32.0 / math.pi**2)
@@ -33,12 +34,14 @@ def gue_nll(s: torch.Tensor) -> torch.Tensor:
 
 
 def wigner_sample(size: int, seed: int) -> np.ndarray:
-    """Seeded sample of the GUE spacing law (Wigner surmise) by its inverse CDF.
+    """Seeded sample of the GUE spacing law (Wigner surmise, β = 2) by its inverse CDF.
 
-    F(s) = 1 − exp(−4s²/π), so s = sqrt(−(π/4) log(1 − u)) for u uniform on [0, 1).
+    With x = 4s²/π the density (32/π²) s² exp(−4s²/π) becomes that of Gamma(3/2), so
+    F(s) = P(3/2, 4s²/π) (regularised lower incomplete gamma) and the exact inverse is
+    s = sqrt((π/4) · P⁻¹(3/2, u)) for u uniform on (0, 1).
     """
     u = np.random.default_rng(seed).random(size)
-    return np.sqrt(-(math.pi / 4.0) * np.log1p(-u))
+    return np.sqrt((math.pi / 4.0) * gammaincinv(1.5, u))
 
 
 def kernel_mean(x: torch.Tensor, y: torch.Tensor, bandwidths: list[float]) -> torch.Tensor:

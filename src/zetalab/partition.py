@@ -66,9 +66,8 @@ def _metis(graph: PrimeGraph, num_parts: int, seed: int) -> np.ndarray:
     indptr, indices = graph.csr()
     options = pymetis.Options()
     options.seed = seed
-    _, membership = pymetis.part_graph(
-        num_parts, xadj=indptr.astype(np.int32), adjncy=indices.astype(np.int32), options=options
-    )
+    adjacency = pymetis.CSRAdjacency(indptr.astype(np.int32), indices.astype(np.int32))
+    _, membership = pymetis.part_graph(num_parts, adjacency, options=options)
     parts = np.asarray(membership, dtype=np.int64)
     # METIS may leave a part empty on tiny graphs; renumber so every label 0..k−1 is used
     # only if none is empty, otherwise say so rather than train on an empty cluster.

@@ -1,0 +1,171 @@
+"""Training: the loss falls, a killed run resumes to the same result, NaN ends as `diverged`,
+and bad input is refused before the first epoch."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from zetalab.config import load_config
+from zetalab.dataset import zero_data
+from zetalab.errors import ZetalabError
+from zetalab.graph import build_graph, save_graph
+from zetalab.partition import partition_graph, save_partition
+from zetalab.predictions import load_predictions
+from zetalab.runconfig import resolve_run_config
+from zetalab.training.loop import HISTORY_COLUMNS, RunPaths, TrainingInterrupted
+from zetalab.training.run import train_run
+
+N, H = 600, 20
+TINY = {
+    "dataset": {"N": N, "horizon": H},
+    "graph": {"primes": [2, 3, 5], "partition": {"method": "metis", "num_parts": 6}},
+    "model": {"hidden": 16, "layers": 2},
+    "train": {
+        "epochs": 12,
+        "checkpoint_every": 3,
+        "clusters_per_step": 2,
+        "device": "cpu",
+        "lr": 0.003,
+    },
+    "loss": {"rg_max_lag": 16, "mmd_max_samples": 256, "mmd_reference_size": 128},
+}
+
+
+@pytest.fixture(scope="module")
+def zeros(odlyzko):
+    return zero_data(odlyzko[: N + 2 * H])
+
+
+def tiny(variant, **train):
+    overrides = json.loads(json.dumps(TINY))
+    overrides["train"].update(train)
+    return resolve_run_config(load_config(), overrides, variant)
+
+
+def paths(d):
+    return RunPaths(d / "metrics.json", d / "history.csv", d / "predictions.npz")
+
+
+def history(d):
+    with open(d / "history.csv") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("variant", ["fullbatch", "minibatch"])
+def test_short_run_lowers_the_loss_and_writes_outputs(variant, zeros, tmp_path):
+    torch.set_num_threads(1)
+    metrics = train_run(tiny(variant), zeros, 0, "test", paths(tmp_path))
+    rows = history(tmp_path)
+    assert list(rows[0]) == list(HISTORY_COLUMNS) and len(rows) == 12
+    first, last = float(rows[0]["loss_total"]), float(rows[-1]["loss_total"])
+    assert last < 0.7 * first
+    assert float(rows[-1]["loss_mse"]) < float(rows[0]["loss_mse"])
+    assert float(rows[-1]["validation_loss"]) < float(rows[0]["validation_loss"])
+    assert metrics["status"] == "completed" and metrics["epochs_run"] == 12
+    assert metrics["final_extrapolation"]["rmse_spacing"] > 0
+    assert metrics["device"] == "cpu" and rows[0]["device"] == "cpu"
+    on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    assert on_disk["config"]["run"]["variant"] == variant
+    preds = load_predictions(tmp_path / "predictions.npz", N + 2 * H)
+    assert preds["kind"] == "model" and np.all(np.isfinite(preds["delta_pred"]))
+    if variant == "minibatch":
+        assert all(r["loss_rg_penalty"] == "nan" for r in rows)
+    else:
+        assert float(rows[-1]["loss_rg_penalty"]) < float(rows[0]["loss_rg_penalty"])
+
+
+@pytest.mark.parametrize("variant", ["fullbatch", "minibatch"])
+def test_resume_after_kill_gives_the_uninterrupted_result(variant, zeros, tmp_path):
+    torch.set_num_threads(1)
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    train_run(tiny(variant, epochs=8), zeros, 1, "test", paths(whole))
+    # Killed after epoch 5: the last checkpoint is epoch 3, so epochs 4-5 are redone.
+    with pytest.raises(TrainingInterrupted):
+        train_run(tiny(variant, epochs=8), zeros, 1, "test", paths(broken), interrupt_after_epoch=5)
+    assert (broken / "checkpoint.pt").exists() and not (broken / "metrics.json").exists()
+    metrics = train_run(tiny(variant, epochs=8), zeros, 1, "test", paths(broken))
+    assert metrics["resumed_from_epoch"] == 3
+    a = load_predictions(whole / "predictions.npz", N + 2 * H)["delta_pred"]
+    b = load_predictions(broken / "predictions.npz", N + 2 * H)["delta_pred"]
+    assert np.array_equal(a, b)
+    losses = [[r["loss_total"], r["extrap_mse_height"]] for r in history(whole)]
+    assert losses == [[r["loss_total"], r["extrap_mse_height"]] for r in history(broken)]
+
+
+def test_checkpoint_of_another_config_is_not_resumed(zeros, tmp_path):
+    with pytest.raises(TrainingInterrupted):
+        train_run(
+            tiny("fullbatch", epochs=6), zeros, 0, "t", paths(tmp_path), interrupt_after_epoch=3
+        )
+    metrics = train_run(tiny("fullbatch", epochs=4), zeros, 0, "t", paths(tmp_path))
+    assert metrics["resumed_from_epoch"] is None and metrics["epochs_run"] == 4
+
+
+def test_nan_ends_the_run_as_diverged_from_the_last_good_checkpoint(zeros, tmp_path):
+    metrics = train_run(tiny("fullbatch"), zeros, 0, "test", paths(tmp_path), nan_at_epoch=8)
+    assert metrics["status"] == "diverged"
+    assert metrics["diverged_at_epoch"] == 8 and metrics["epochs_run"] == 7
+    assert metrics["restored_epoch"] == 6  # checkpoints every 3 epochs
+    assert "NaN" in metrics["message"]
+    assert len(history(tmp_path)) == 7
+    # Predictions come from the restored model: equal to a clean 6-epoch run's... of a
+    # 12-epoch schedule, i.e. the checkpoint itself.
+    blob = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert blob["epoch"] == 6
+    preds = load_predictions(tmp_path / "predictions.npz", N + 2 * H)["delta_pred"]
+    assert np.all(np.isfinite(preds))
+
+
+def test_horizon_beyond_the_zeros_is_refused(odlyzko, tmp_path):
+    short = zero_data(odlyzko[: N + H])
+    with pytest.raises(ZetalabError, match="horizon reaches beyond the computed zeros"):
+        train_run(tiny("fullbatch"), short, 0, "t", paths(tmp_path))
+    assert not (tmp_path / "checkpoint.pt").exists()
+
+
+def _write_aggregate(odlyzko, root):
+    from zetalab.zeros.store import aggregate, write_chunk
+
+    chunk = root / "chunk.npy"
+    write_chunk(chunk, odlyzko[:1000], 1, {"backend": "file"})
+    out = root / "zeros_1000.npy"
+    aggregate([chunk], out, 1000)
+    return out
+
+
+def test_missing_or_corrupt_zeros_file_is_refused(odlyzko, tmp_path):
+    pytest.importorskip("zetalab.zeros.store")
+    with pytest.raises(ZetalabError, match="does not exist"):
+        train_run(tiny("fullbatch"), tmp_path / "none.npy", 0, "t", paths(tmp_path / "a"))
+    agg = _write_aggregate(odlyzko, tmp_path)
+    data = bytearray(agg.read_bytes())
+    data[-8:] = b"\x00" * 8
+    agg.write_bytes(bytes(data))
+    with pytest.raises(ZetalabError, match="sha256"):
+        train_run(tiny("fullbatch"), agg, 0, "t", paths(tmp_path / "b"))
+    assert not (tmp_path / "b").exists()
+
+
+def test_graph_and_partition_files_are_matched_to_the_run(zeros, tmp_path):
+    total = N + 2 * H
+    graph = build_graph(total, [2, 3, 5])
+    save_graph(tmp_path / "g" / "graph.npz", graph)
+    other = build_graph(total, [2, 3])
+    save_graph(tmp_path / "o" / "graph.npz", other)
+    save_partition(
+        tmp_path / "g" / "partition_metis6.npz", partition_graph(graph, "metis", 6), graph.primes
+    )
+    files = [
+        tmp_path / "o" / "graph.npz",
+        tmp_path / "g" / "graph.npz",
+        tmp_path / "g" / "partition_metis6.npz",
+    ]
+    metrics = train_run(tiny("minibatch", epochs=2), zeros, 0, "t", paths(tmp_path / "r"), files)
+    assert metrics["status"] == "completed" and metrics["edges"] == graph.num_edges
+    with pytest.raises(ZetalabError, match=r"no graph among the run's inputs .*primes \[2, 3, 5\]"):
+        train_run(tiny("fullbatch"), zeros, 0, "t", paths(tmp_path / "s"), files[:1])
+    with pytest.raises(ZetalabError, match="no partition among the run's inputs is metis6"):
+        train_run(tiny("minibatch"), zeros, 0, "t", paths(tmp_path / "s"), files[:2])
