@@ -33,7 +33,16 @@ def process_peak_bytes() -> int:
 
 
 class PeakMemory:
-    """Peak memory of the training loop: device allocator peak, or RSS growth on CPU."""
+    """Peak memory: the CUDA allocator's peak, or on CPU the process's peak RSS.
+
+    On CPU the growth of the peak RSS over the training loop is kept too: it is the loop's
+    working memory (activations, gradients, batches) without the data loaded before it,
+    which is what must stay flat in N for mini-batch training.
+    """
+
+    @property
+    def kind(self) -> str:
+        return "cuda_max_allocated" if self.device.type == "cuda" else "process_peak_rss"
 
     def __init__(self, device: torch.device):
         self.device = device
@@ -44,4 +53,8 @@ class PeakMemory:
     def peak_bytes(self) -> int:
         if self.device.type == "cuda":
             return int(torch.cuda.max_memory_allocated(self.device))
+        return process_peak_bytes()
+
+    def loop_growth_bytes(self) -> int:
+        """Growth of the process's peak RSS since the loop started (CPU)."""
         return max(0, process_peak_bytes() - self.baseline)
