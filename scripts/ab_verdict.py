@@ -1,0 +1,17 @@
+"""ab_verdict: Scenario A or B from the paired test across seeds (thin entry point)."""
+
+import logging
+
+from zetalab.evaluate_files import verdict_job
+
+logging.basicConfig(
+    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
+)
+verdict_job(
+    run_metrics=snakemake.input.run_metrics,
+    run_evaluations=snakemake.input.run_evaluations,
+    ab=snakemake.params.ab,
+    json_path=snakemake.output.json,
+    md_path=snakemake.output.md,
+    html_path=snakemake.output.html,
+)

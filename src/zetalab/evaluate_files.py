@@ -1,0 +1,332 @@
+"""File-level glue of the evaluate stage: read the workflow's files, call the pure functions
+of baselines / evaluation / leaderboard / verdict / plots, write outputs atomically.
+
+The scripts under scripts/ call one function each; tests call them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import resource
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from zetalab import leaderboard as lb
+from zetalab.baselines import observed_view, run_baseline
+from zetalab.dataset import Splits, ZeroData, load_zero_data, make_splits
+from zetalab.errors import ZetalabError
+from zetalab.evaluation import evaluate_predictions, json_safe, window_spacings
+from zetalab.io import read_json, write_json_atomic, write_text_atomic
+from zetalab.predictions import load_predictions, save_predictions
+from zetalab.unfold import heights_from_deltas
+from zetalab.verdict import RunResult, ab_verdict, verdict_markdown
+
+log = logging.getLogger("zetalab.evaluate")
+
+
+def dataset_setup(zeros_path: str | Path, dataset: Mapping[str, Any]) -> tuple[ZeroData, Splits]:
+    """Zeros 1..N+2H and the splits of a dataset config section (same for models/baselines)."""
+    N, H = int(dataset["N"]), int(dataset["horizon"])
+    data = load_zero_data(zeros_path, N, H)
+    splits = make_splits(N, H, float(dataset["validation_fraction"]), int(dataset["split_seed"]))
+    return data, splits
+
+
+def _peak_rss_bytes() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def baseline_job(
+    name: str,
+    zeros_path: str | Path,
+    dataset: Mapping[str, Any],
+    params: Mapping[str, Any],
+    predictions_path: str | Path,
+    info_path: str | Path,
+) -> dict[str, Any]:
+    """Fit one baseline on train only and write its predictions for nodes 1..N+2H."""
+    t0 = time.perf_counter()
+    data, splits = dataset_setup(zeros_path, dataset)
+    observed = observed_view(data, splits)
+    log.info("baseline %s: N=%d, horizon=%d, fitting on train only", name, splits.N, splits.horizon)
+    result = run_baseline(name, observed, params)
+    elapsed = time.perf_counter() - t0
+    info = {
+        "name": name,
+        "status": "completed",
+        "N": splits.N,
+        "horizon": splits.horizon,
+        "params": dict(params.get(name.removesuffix("_fit"), {})) if name != "smooth" else {},
+        **result.info,
+        "wall_time_s": elapsed,
+        "peak_rss_bytes": _peak_rss_bytes(),
+    }
+    save_predictions(
+        predictions_path, np.arange(1, splits.total + 1), result.delta_pred, name, "baseline"
+    )
+    write_json_atomic(info_path, json_safe(info))
+    log.info(
+        "baseline %s done in %.2fs: %s",
+        name,
+        elapsed,
+        {k: v for k, v in info.items() if k != "coef"},
+    )
+    return info
+
+
+def evaluate_job(
+    predictions_path: str | Path,
+    zeros_path: str | Path,
+    dataset: Mapping[str, Any],
+    output_path: str | Path,
+    metrics_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Score one predictions file; a run's own resolved dataset section wins over `dataset`."""
+    meta: dict[str, Any] = {}
+    if metrics_path is not None:
+        metrics = read_json(metrics_path)
+        dataset = {**dataset, **(metrics.get("config") or {}).get("dataset", {})}
+        meta = {k: metrics.get(k) for k in ("cfg", "variant", "seed", "status")}
+    data, splits = dataset_setup(zeros_path, dataset)
+    pred = load_predictions(predictions_path, splits.total)
+    result = {
+        "name": pred["name"],
+        "kind": pred["kind"],
+        **meta,
+        **evaluate_predictions(pred["delta_pred"], data, splits),
+    }
+    write_json_atomic(output_path, json_safe(result))
+    ext = result["errors"]["extrapolation"]
+    log.info(
+        "%s: extrapolation RMSE %.4f spacings, skill %.3f",
+        pred["name"],
+        ext["rmse_spacing"],
+        ext["skill"],
+    )
+    return result
+
+
+def _load_json(path: str | Path, what: str) -> dict[str, Any]:
+    if not Path(path).exists():
+        raise ZetalabError(f"{what} {path} is missing", "rerun the rule that writes it")
+    return read_json(path)
+
+
+def leaderboard_job(
+    run_metrics: Sequence[str],
+    run_evaluations: Sequence[str],
+    baseline_names: Sequence[str],
+    baseline_infos: Sequence[str],
+    baseline_evaluations: Sequence[str],
+    csv_path: str | Path,
+    md_path: str | Path,
+    html_path: str | Path,
+) -> pd.DataFrame:
+    """One row per run and per baseline; CSV (all columns), markdown and HTML with a summary."""
+    rows = [
+        lb.run_row(_load_json(m, "run metrics"), _load_json(e, "evaluation"))
+        for m, e in zip(run_metrics, run_evaluations, strict=True)
+    ]
+    rows += [
+        lb.baseline_row(n, _load_json(i, "baseline fit info"), _load_json(e, "evaluation"))
+        for n, i, e in zip(baseline_names, baseline_infos, baseline_evaluations, strict=True)
+    ]
+    df = lb.build_table(rows)
+    summary = lb.summary_lines(df)
+    write_text_atomic(csv_path, df.to_csv(index=False, float_format="%.6g"))
+    write_text_atomic(md_path, lb.to_markdown(df, summary))
+    write_text_atomic(html_path, lb.to_html(df, summary))
+    for line in summary:
+        log.info("%s", line)
+    return df
+
+
+def _metric(evaluation: Mapping[str, Any], split: str, metric: str) -> float:
+    value = evaluation["errors"][split].get(metric)
+    return math.nan if value is None else float(value)
+
+
+def verdict_job(
+    run_metrics: Sequence[str],
+    run_evaluations: Sequence[str],
+    ab: Mapping[str, Any],
+    json_path: str | Path,
+    md_path: str | Path,
+    html_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """The A/B verdict from the runs' files (see zetalab.verdict)."""
+    runs = []
+    for m, e in zip(run_metrics, run_evaluations, strict=True):
+        metrics, evaluation = _load_json(m, "run metrics"), _load_json(e, "evaluation")
+        runs.append(
+            RunResult(
+                variant=str(metrics["variant"]),
+                seed=int(metrics["seed"]),
+                status=str(metrics.get("status", "unknown")),
+                extrapolation=_metric(evaluation, "extrapolation", ab["metric"]),
+                holdout=_metric(evaluation, "holdout", ab["metric"]),
+            )
+        )
+    verdict = ab_verdict(
+        runs,
+        team1=ab["team1"],
+        team2=ab["team2"],
+        ablation=ab["ablation"],
+        alpha=float(ab["alpha"]),
+        metric=ab["metric"],
+    )
+    write_json_atomic(json_path, json_safe(verdict))
+    markdown = verdict_markdown(verdict)
+    write_text_atomic(md_path, markdown)
+    if html_path is not None:
+        write_text_atomic(html_path, _pre_html(f"A/B verdict: {verdict['scenario']}", markdown))
+    log.info("%s: %s", verdict["scenario"], verdict["reason"])
+    return verdict
+
+
+def _pre_html(title: str, text: str) -> str:
+    """Markdown shown verbatim in an HTML page (the Snakemake report displays HTML inline)."""
+    import html
+
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"</head><body><pre style='white-space:pre-wrap'>{html.escape(text)}</pre></body></html>\n"
+    )
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def run_label(metrics_path: str | Path) -> str:
+    """'variant seedK' from a run directory path results/runs/<cfg>/<variant>/seed<K>/..."""
+    parts = Path(metrics_path).parts
+    return f"{parts[-3]} {parts[-2]}"
+
+
+def plot_loss_job(
+    histories: Sequence[str], baseline_evaluations: Mapping[str, str], path: str | Path
+) -> None:
+    from zetalab import plots
+
+    frames = {}
+    for h in histories:
+        if not Path(h).exists():
+            raise ZetalabError(f"training history {h} is missing", "rerun its train job")
+        frames[run_label(h)] = pd.read_csv(h)
+    lines = {
+        name: _metric(_load_json(e, "evaluation"), "extrapolation", "rmse_spacing")
+        for name, e in baseline_evaluations.items()
+    }
+    plots.loss_curves(frames, path, lines)
+
+
+def _first_seed_runs(predictions: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for p in predictions:
+        variant = Path(p).parts[-3]
+        if variant not in seen:
+            seen.add(variant)
+            out.append(p)
+    return out
+
+
+def plot_predictions_job(
+    zeros_path: str | Path,
+    dataset: Mapping[str, Any],
+    run_predictions: Sequence[str],
+    baseline_predictions: Mapping[str, str],
+    horizon_path: str | Path,
+    spacing_path: str | Path,
+) -> None:
+    """Predicted vs true zeros over the horizon, and spacing histograms against GUE."""
+    from zetalab import plots
+
+    data, splits = dataset_setup(zeros_path, dataset)
+    horizon = np.concatenate([splits.extrapolation, splits.holdout])
+    sl = horizon - 1
+    runs = {run_label(p): load_predictions(p, splits.total)["delta_pred"] for p in run_predictions}
+    bases = {
+        name: load_predictions(p, splits.total)["delta_pred"]
+        for name, p in baseline_predictions.items()
+    }
+    shown = {label: runs[label] for label in map(run_label, _first_seed_runs(run_predictions))}
+    shown |= bases
+    plots.horizon_predictions(
+        data.delta[sl],
+        {k: v[sl] for k, v in shown.items()},
+        horizon,
+        splits.N + splits.horizon,
+        data.spacing[sl],
+        data.gammas[sl],
+        {k: heights_from_deltas(v[sl], horizon) for k, v in shown.items()},
+        horizon_path,
+    )
+    spacings = {
+        "true zeros, train": window_spacings(data.delta, splits.train),
+        "true zeros, horizon": window_spacings(data.delta, horizon),
+    }
+    variants: dict[str, list[np.ndarray]] = {}
+    for label, pred in runs.items():
+        variants.setdefault(label.split(" ")[0], []).append(window_spacings(pred, horizon))
+    for variant, parts in variants.items():
+        spacings[f"{variant}, horizon ({len(parts)} seeds)"] = np.concatenate(parts)
+    for name, pred in bases.items():
+        spacings[f"{name}, horizon"] = window_spacings(pred, horizon)
+    plots.spacing_histograms(spacings, spacing_path)
+
+
+def plot_variance_job(
+    run_evaluations: Sequence[str], baseline_evaluations: Mapping[str, str], path: str | Path
+) -> None:
+    """v(L) on the train window and on the horizon, truth vs every predictor."""
+    from zetalab import plots
+
+    evaluations = {run_label(e): _load_json(e, "evaluation") for e in run_evaluations}
+    evaluations |= {n: _load_json(e, "evaluation") for n, e in baseline_evaluations.items()}
+    panels: dict[str, dict[str, dict[str, list]]] = {}
+    for window, title in (("train", "train window 1..N"), ("horizon", "extrapolation + holdout")):
+        curves: dict[str, dict[str, list]] = {}
+        for label, ev in evaluations.items():
+            curve = ev["variance_curves"][window]
+            if not curves:
+                curves["true zeros"] = {"L": curve["L"], "v": _nan_list(curve["true"])}
+            curves[label] = {"L": curve["L"], "v": _nan_list(curve["pred"])}
+        panels[title] = curves
+    plots.variance_curves(panels, path)
+
+
+def _nan_list(values: Sequence[Any]) -> list[float]:
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def plot_verdict_job(
+    verdict_path: str | Path, baseline_evaluations: Mapping[str, str], path: str | Path
+) -> None:
+    from zetalab import plots
+
+    verdict = _load_json(verdict_path, "A/B verdict")
+    lines = {
+        split: {
+            name: _metric(_load_json(e, "evaluation"), split, verdict["metric"])
+            for name, e in baseline_evaluations.items()
+        }
+        for split in ("extrapolation", "holdout")
+    }
+    plots.ab_verdict_plot(_restore_nans(verdict), lines, path)
+
+
+def _restore_nans(obj: Any) -> Any:
+    if obj is None:
+        return math.nan
+    if isinstance(obj, dict):
+        return {k: _restore_nans(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_restore_nans(v) for v in obj]
+    return obj

@@ -1,0 +1,223 @@
+"""The leaderboard: one row per training run and per baseline, scored the same way.
+
+Rows are sorted by the extrapolation error (the seeds' objective), never by the holdout, and
+baselines sit among the models in the same units (height and mean spacings), so a reader sees
+at once whether a GNN does better than the explicit formula with no learning at all.
+The summary sentences are generated from the numbers and claim nothing the numbers lack.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = (
+    "name",
+    "kind",
+    "cfg",
+    "seed",
+    "N",
+    "horizon",
+    "status",
+    "extrapolation_mse_height",
+    "extrapolation_mae_height",
+    "extrapolation_rmse_spacing",
+    "extrapolation_skill",
+    "holdout_mse_height",
+    "holdout_mae_height",
+    "holdout_rmse_spacing",
+    "holdout_skill",
+    "validation_rmse_spacing",
+    "ks_gue_horizon",
+    "ks_gue_true_horizon",
+    "wall_time_s",
+    "peak_mem_mb",
+    "device",
+)
+# Columns of the compact markdown/HTML table (the CSV has them all).
+SHOWN = (
+    "name",
+    "kind",
+    "seed",
+    "N",
+    "status",
+    "extrapolation_mse_height",
+    "extrapolation_rmse_spacing",
+    "extrapolation_skill",
+    "holdout_mse_height",
+    "holdout_rmse_spacing",
+    "holdout_skill",
+    "ks_gue_horizon",
+    "ks_gue_true_horizon",
+    "wall_time_s",
+    "peak_mem_mb",
+)
+REFERENCE_BASELINE = "prime_sum"
+
+
+def _num(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _scores(evaluation: Mapping[str, Any]) -> dict[str, Any]:
+    err = evaluation["errors"]
+    row: dict[str, Any] = {"N": evaluation["N"], "horizon": evaluation["horizon"]}
+    for split in ("extrapolation", "holdout"):
+        for key in ("mse_height", "mae_height", "rmse_spacing", "skill"):
+            row[f"{split}_{key}"] = _num(err[split].get(key))
+    row["validation_rmse_spacing"] = _num(err["validation"].get("rmse_spacing"))
+    horizon = evaluation["spacings"]["horizon"]
+    row["ks_gue_horizon"] = _num(horizon.get("ks_gue"))
+    row["ks_gue_true_horizon"] = _num(horizon.get("ks_gue_true"))
+    return row
+
+
+def run_row(metrics: Mapping[str, Any], evaluation: Mapping[str, Any]) -> dict[str, Any]:
+    """A training run: metrics.json (status, cost) + evaluation.json (scores)."""
+    peak = metrics.get("peak_mem_bytes")
+    return {
+        "name": metrics.get("variant", "?"),
+        "kind": "model",
+        "cfg": metrics.get("cfg", ""),
+        "seed": metrics.get("seed"),
+        "status": metrics.get("status", "unknown"),
+        **_scores(evaluation),
+        "wall_time_s": _num(metrics.get("wall_time_s")),
+        "peak_mem_mb": _num(peak) / 2**20 if peak is not None else math.nan,
+        "device": metrics.get("device", ""),
+    }
+
+
+def baseline_row(
+    name: str, fit_info: Mapping[str, Any], evaluation: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A baseline: fit_info.json (cost) + evaluation.json (scores)."""
+    peak = fit_info.get("peak_rss_bytes")
+    return {
+        "name": name,
+        "kind": "baseline",
+        "cfg": "",
+        "seed": None,
+        "status": fit_info.get("status", "completed"),
+        **_scores(evaluation),
+        "wall_time_s": _num(fit_info.get("wall_time_s")),
+        "peak_mem_mb": _num(peak) / 2**20 if peak is not None else math.nan,
+        "device": "cpu",
+    }
+
+
+def build_table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Rows in COLUMNS order, sorted by extrapolation error (NaN, e.g. diverged, last)."""
+    df = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS))
+    df["seed"] = df["seed"].astype("Int64")
+    return df.sort_values(
+        ["extrapolation_mse_height", "kind", "name", "seed"], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+
+
+def summary_lines(df: pd.DataFrame, reference: str = REFERENCE_BASELINE) -> list[str]:
+    """Plain statements from the numbers: does a GNN beat `reference` / `smooth`?"""
+    lines: list[str] = []
+    models = df[df["kind"] == "model"]
+    ok = models[models["status"] != "diverged"]
+    diverged = models[models["status"] == "diverged"]
+    base = df[df["kind"] == "baseline"].set_index("name")
+    if models.empty:
+        return ["No training runs are in this table; only baselines."]
+    if reference not in base.index:
+        lines.append(f"The {reference} baseline is not in this table, so no comparison with it.")
+        ref_hold = math.nan
+    else:
+        ref_hold = float(base.loc[reference, "holdout_mse_height"])
+        ref_rmse = float(base.loc[reference, "holdout_rmse_spacing"])
+    beats_any = False
+    for variant, group in ok.groupby("name", sort=True):
+        hold = group["holdout_mse_height"].to_numpy(dtype=float)
+        rmse = group["holdout_rmse_spacing"].to_numpy(dtype=float)
+        skill = group["holdout_skill"].to_numpy(dtype=float)
+        text = (
+            f"{variant}: holdout RMSE {np.nanmean(rmse):.3f} mean spacings "
+            f"(mean over {len(group)} seed(s)), skill vs smooth {np.nanmean(skill):+.3f}"
+        )
+        if math.isfinite(ref_hold):
+            wins = int(np.sum(hold < ref_hold))
+            text += (
+                f"; below {reference} ({ref_rmse:.3f} spacings) in {wins} of {len(group)} seed(s)"
+            )
+            if np.nanmean(hold) < ref_hold:
+                beats_any = True
+        lines.append(text + ".")
+    if not diverged.empty:
+        lines.append(
+            "Diverged runs: "
+            + ", ".join(f"{r.name} seed {r.seed}" for r in diverged.itertuples())
+            + "."
+        )
+    if math.isfinite(ref_hold):
+        if beats_any:
+            lines.insert(
+                0,
+                f"A GNN variant beats {reference} on the holdout on average over its seeds "
+                "(see the per-variant lines below; the holdout was not used for any selection).",
+            )
+        else:
+            lines.insert(
+                0,
+                f"No GNN variant beats {reference} on the holdout: the truncated explicit "
+                "formula, with no learning and no past zeros, predicts the unseen zeros better.",
+            )
+    if not ok.empty and float(np.nanmax(ok["holdout_skill"].to_numpy(dtype=float))) <= 0:
+        lines.append("No GNN run has positive skill against smooth on the holdout.")
+    return lines
+
+
+def _fmt_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def to_markdown(df: pd.DataFrame, summary: list[str]) -> str:
+    """Summary, then the compact table (GitHub markdown)."""
+    shown = list(SHOWN)
+    lines = ["# Leaderboard", "", *[f"- {s}" for s in summary], ""]
+    lines.append("| " + " | ".join(shown) + " |")
+    lines.append("|" + "---|" * len(shown))
+    for row in df[shown].itertuples(index=False):
+        lines.append(
+            "| " + " | ".join(_fmt_cell(v if v is not pd.NA else None) for v in row) + " |"
+        )
+    lines += [
+        "",
+        "Errors: MSE/MAE in height units, RMSE in mean spacings 2π/log(γ/2π); skill = "
+        "1 − MSE/MSE_smooth on the same split; KS = Kolmogorov–Smirnov distance of the "
+        "spacings over extrapolation + holdout to the GUE Wigner surmise (true zeros beside).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def to_html(df: pd.DataFrame, summary: list[str]) -> str:
+    """Self-contained HTML page for the Snakemake report (which displays HTML inline)."""
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in summary)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in SHOWN)
+    body = []
+    for row in df[list(SHOWN)].itertuples(index=False):
+        cells = "".join(
+            f"<td>{html.escape(_fmt_cell(v if v is not pd.NA else None))}</td>" for v in row
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Leaderboard</title>"
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse;font-size:12px}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style></head><body>"
+        f"<h2>Leaderboard</h2><ul>{items}</ul><table><tr>{head}</tr>{''.join(body)}</table>"
+        "</body></html>\n"
+    )
