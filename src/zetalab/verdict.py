@@ -81,7 +81,7 @@ def paired_test(
         "wilcoxon_min_pvalue": 0.5**n if n else math.nan,
         "alpha": alpha,
     }
-    if n >= 2 and np.ptp(diff) > 0:
+    if n >= 2 and np.ptp(diff) > 1e-12 * max(1.0, float(np.max(np.abs(diff)))):
         t = stats.ttest_1samp(diff, 0.0, alternative="less")
         two = stats.ttest_1samp(diff, 0.0, alternative="two-sided")
         out |= {
