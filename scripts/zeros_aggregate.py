@@ -7,14 +7,19 @@ from zetalab.zeros.store import aggregate
 logging.basicConfig(
     filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
 )
+log = logging.getLogger("zeros_aggregate")
 total = int(snakemake.wildcards.total)
-manifest = aggregate(
-    snakemake.input.chunks,
-    snakemake.output.npy,
-    total,
-    extra={"backend": snakemake.wildcards.backend, "chunk_size": snakemake.params.chunk_size},
-)
-logging.getLogger("zeros_aggregate").info(
+try:
+    manifest = aggregate(
+        snakemake.input.chunks,
+        snakemake.output.npy,
+        total,
+        extra={"backend": snakemake.wildcards.backend, "chunk_size": snakemake.params.chunk_size},
+    )
+except Exception:
+    log.exception("aggregating %d zeros failed; nothing was written", total)
+    raise
+log.info(
     "%s: %d zeros from %d chunks, sha256 %s, error bound %s",
     snakemake.output.npy,
     total,

@@ -16,6 +16,7 @@ report = check_aggregate(
 )
 log.info("%s", json.dumps(report, indent=2))
 if not report["passed"]:
+    log.error("FAILED: %s", report["violations"])
     raise ZetalabError(
         f"zeros_check failed: {report['summary']}; first violations: {report['violations'][:5]}",
         f"see {snakemake.log[0]}; delete the offending chunks and rerun",

@@ -18,14 +18,18 @@ def progress(k: int) -> None:
     log.info("zeros %d..%d: %d/%d done", start, end, done, end - start + 1)
 
 
-record = compute_chunk(
-    snakemake.wildcards.backend,
-    start,
-    end,
-    snakemake.output.npy,
-    table=snakemake.params.table,
-    progress=progress,
-)
+try:
+    record = compute_chunk(
+        snakemake.wildcards.backend,
+        start,
+        end,
+        snakemake.output.npy,
+        table=snakemake.params.table,
+        progress=progress,
+    )
+except Exception:
+    log.exception("zeros %d..%d failed; nothing was written", start, end)
+    raise
 log.info(
     "wrote %s: %.2f s, error bound %s, count check %s",
     snakemake.output.npy,
