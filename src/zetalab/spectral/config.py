@@ -8,6 +8,7 @@ validated mapping and carry no defaults of their own (one source of truth).
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -135,7 +136,8 @@ class SpectralConfig:
         return cls.from_mapping(config["spectral"])
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Plain JSON types (tuples become lists), so the schema accepts it back."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
 
     def replace(self, **sections: Any) -> SpectralConfig:
         """A copy with whole sub-sections or sub-keys replaced, e.g. ``train={"epochs": 2}``."""

@@ -77,7 +77,10 @@ def shoot(
     (dc1/dv0), at the cost of one extra integration instead of backpropagating every step.
     """
     dyn = GeodesicDynamics(metric, christoffel, fd_eps).set_context(idx)
-    with torch.no_grad() if differentiable else contextlib.nullcontext(), full_precision(c_a.device.type):
+    with (
+        torch.no_grad() if differentiable else contextlib.nullcontext(),
+        full_precision(c_a.device.type),
+    ):
         v0 = arc_length_guess(metric, c_a, c_b, idx, quad_points)
         for _ in range(newton_steps):
             v0 = newton_update(metric, c_a, c_b, idx, v0, _endpoint(dyn, c_a, v0, steps))

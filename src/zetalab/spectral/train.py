@@ -362,7 +362,7 @@ def save_model(path: str | Path, outcome: TrainOutcome, cfg: SpectralConfig, dat
 
 def load_model(path: str | Path, device: torch.device) -> tuple[GeodesicSpectralNODE, dict]:
     state = torch.load(path, map_location="cpu", weights_only=False)
-    cfg = SpectralConfig.load(state["config"])
+    cfg = SpectralConfig.load(json.loads(json.dumps(state["config"])))
     model = build_model(
         state["n_wavelengths"],
         cfg.model,
