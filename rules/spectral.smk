@@ -119,7 +119,7 @@ rule spectral_benchmark:
         "logs/benchmarks/spectral_benchmark.tsv"
     conda:
         "../envs/spectral.yaml"
-    threads: 2
+    threads: 1
     script:
         "../scripts/spectral_benchmark.py"
 

@@ -140,24 +140,27 @@ def export_all(
 
 
 def export_onnx(unrolled, example, check, eager, path: Path, opset: int, meta) -> dict[str, Any]:
-    """torch.onnx (dynamo) with a dynamic batch dimension; checked and, if possible, run."""
+    """ONNX with a dynamic batch dimension, checked and run with onnx's reference evaluator.
+
+    The TorchScript-based exporter (``dynamo=False``) is used: on this unrolled graph (about
+    6,600 nodes) it takes seconds, while the dynamo exporter took over four minutes on a 2-core
+    CPU and its output did not accept another batch size.
+    """
     import onnx
 
-    batch = torch.export.Dim("batch", min=1)
     started = time.perf_counter()
-    with atomic_path(path) as tmp:
-        program = torch.onnx.export(
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
             unrolled,
             example,
+            str(tmp),
             input_names=["c_from", "c_to", "a_from"],
             output_names=["a_to"],
             opset_version=opset,
-            dynamo=True,
-            dynamic_shapes=({0: batch}, {0: batch}, {0: batch}),
-            external_data=False,
-            verbose=False,
+            dynamo=False,
+            dynamic_axes={name: {0: "batch"} for name in ("c_from", "c_to", "a_from", "a_to")},
         )
-        program.save(str(tmp))
         proto = onnx.load(str(tmp))
         entry = proto.metadata_props.add()
         entry.key, entry.value = META_KEY, json.dumps(meta)
@@ -171,7 +174,7 @@ def export_onnx(unrolled, example, check, eager, path: Path, opset: int, meta) -
         "path": str(path),
         "sha256": sha256_file(path),
         "opset": opset,
-        "exporter": "torch.onnx.export(dynamo=True)",
+        "exporter": "torch.onnx.export(dynamo=False), dynamic batch axis",
         "checker": "onnx.checker.check_model(full_check=True) passed",
         "nodes": len(proto.graph.node),
         "op_types": dict(sorted(ops.items())),

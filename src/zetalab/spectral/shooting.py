@@ -116,6 +116,7 @@ class ShootingMonitor:
 
     def add(self, residual: torch.Tensor) -> None:
         r = residual.detach().abs()
+        r = torch.where(torch.isfinite(r), r, torch.full_like(r, float("inf")))  # NaN = missed
         self._missed.append((r > self.tol).sum())
         self._worst.append(r.max())
         self._total += int(r.numel())

@@ -1,0 +1,170 @@
+"""Study S model: data, training, resume, export, inference, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from zetalab.errors import ZetalabError
+from zetalab.spectral.config import SpectralConfig
+from zetalab.spectral.data import (
+    Spectra,
+    load_spectra,
+    non_monotonic_fraction,
+    ordered_transitions,
+    synthetic_spectra,
+)
+from zetalab.spectral.export import UnrolledSpectralModel, export_all
+from zetalab.spectral.infer import main as infer_main
+from zetalab.spectral.scores import spectrum_scores
+from zetalab.spectral.stages import planned_held_out
+from zetalab.spectral.train import train
+from zetalab.spectral.validate import evaluate_held_out, held_out_indices
+
+CPU = torch.device("cpu")
+
+# A small but real configuration: 24 wavelengths, short training.
+TINY = {
+    "data": {"n_wavelengths": 24},
+    "train": {
+        "epochs": 6,
+        "wavelengths_per_epoch": None,
+        "mega_batch": 240,
+        "micro_batch": 120,
+        "checkpoint_every": 1,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_cfg() -> SpectralConfig:
+    return SpectralConfig.load(TINY)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tiny_cfg) -> Spectra:
+    return synthetic_spectra(tiny_cfg.data, tiny_cfg.seed, CPU)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_cfg, tiny_data):
+    torch.set_num_threads(1)
+    return train(tiny_cfg, tiny_data, CPU)
+
+
+def test_default_synthetic_spectra_are_seeded_and_non_monotonic():
+    cfg = SpectralConfig.load()
+    a = synthetic_spectra(cfg.data, 0, CPU)
+    assert tuple(a.spectra.shape) == (6, 601)
+    assert non_monotonic_fraction(a) > 0.3
+    torch.testing.assert_close(a.spectra, synthetic_spectra(cfg.data, 0, CPU).spectra)
+    assert not torch.equal(a.spectra, synthetic_spectra(cfg.data, 1, CPU).spectra)
+    assert ordered_transitions(6, CPU).shape == (30, 2)
+
+
+def test_short_training_lowers_the_loss_and_checks_christoffel(trained):
+    losses = [h["loss"] for h in trained.history]
+    assert len(losses) == 6
+    assert losses[-1] < 0.6 * losses[0]
+    check = trained.summary["christoffel_fd_vs_autograd"]["trained"]
+    assert check["max_rel_diff"] < 1e-2
+    assert {"samples_per_s", "ode_solves_per_s", "grad_steps_per_s", "seconds"} <= set(
+        trained.history[0]
+    )
+    assert trained.summary["shooting"]["solves"] == 6 * 30 * 24
+
+
+def test_resume_continues_to_the_same_weights(tiny_cfg, tiny_data, trained, tmp_path):
+    ckpt = tmp_path / "checkpoint.pt"
+    first = train(tiny_cfg.replace(train={"epochs": 3}), tiny_data, CPU, checkpoint=ckpt)
+    assert [h["epoch"] for h in first.history] == [1, 2, 3]
+    resumed = train(tiny_cfg, tiny_data, CPU, checkpoint=ckpt)
+    assert resumed.summary["resumed_after_epoch"] == 3
+    assert [h["epoch"] for h in resumed.history] == list(range(1, 7))
+    for name, value in trained.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[name], value, msg=name)
+
+
+def test_validation_scores_model_and_baseline(tiny_cfg, tiny_data, trained):
+    result = evaluate_held_out(trained.model, tiny_data, 2)
+    assert result["winner"] in ("model", "linear")
+    for who in ("model", "linear"):
+        assert result[who]["mse"] > 0 and result[who]["r2"] < 1
+    scores = spectrum_scores(tiny_data.spectra[:1], tiny_data.spectra[:1])
+    assert float(scores["mse"][0]) == 0 and float(scores["r2"][0]) == pytest.approx(1.0)
+    assert float(scores["spectral_angle"][0]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_export_agrees_with_eager_and_infer_runs(tiny_data, trained, tmp_path, capsys):
+    ts, ox = tmp_path / "model.pt", tmp_path / "model.onnx"
+    manifest = export_all(trained.model, tiny_data, ts, ox, opset=18)
+    assert manifest["torchscript"]["max_abs_diff_vs_eager"] < 1e-5
+    assert manifest["max_abs_diff_unrolled_vs_trained_forward"] < 1e-4
+    proto = onnx.load(str(ox))
+    onnx.checker.check_model(proto)
+    assert [i.name for i in proto.graph.input] == ["c_from", "c_to", "a_from"]
+    assert manifest["onnx"]["max_abs_diff_vs_eager"] < 1e-4
+    # the standalone script, from a training concentration, against the eager unrolled model
+    c = tiny_data.concentrations
+    assert infer_main([str(ts), "--c-from", f"{float(c[1])!r}", "--c-to", "0.4"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
+    got = np.array([float(r.split(",")[1]) for r in rows])
+    with torch.no_grad():
+        want = UnrolledSpectralModel(trained.model)(
+            c[1:2], torch.tensor([0.4]), tiny_data.spectra[1:2]
+        )[0]
+    np.testing.assert_allclose(got, want.numpy(), atol=1e-5)
+    assert infer_main([str(ts), "--c-from", "0.123", "--c-to", "0.4"]) == 2
+    assert "not a training concentration" in capsys.readouterr().err
+
+
+def test_fewer_than_three_concentrations_is_refused(tmp_path):
+    with pytest.raises(ZetalabError, match="at least three concentrations"):
+        synthetic_spectra(
+            SpectralConfig.load({"data": {"concentrations": [0.1, 0.5]}}).data, 0, CPU
+        )
+    section = SpectralConfig.load({"data": {"concentrations": [0.1, 0.5]}}).to_dict()
+    with pytest.raises(ZetalabError, match="at least three concentrations"):
+        planned_held_out(section)
+
+
+def test_non_increasing_wavelength_grid_is_refused(tmp_path):
+    with pytest.raises(ZetalabError, match="wavelength grid is not increasing"):
+        cfg = SpectralConfig.load({"data": {"wavelength_min": 700.0, "wavelength_max": 400.0}})
+        synthetic_spectra(cfg.data, 0, CPU)
+    path = tmp_path / "bad.npz"
+    np.savez(
+        path,
+        concentrations=np.array([0.1, 0.2, 0.3]),
+        wavelengths=np.array([400.0, 401.0, 401.0, 402.0]),
+        spectra=np.zeros((3, 4)),
+    )
+    with pytest.raises(ZetalabError, match=r"strictly increasing .*first violation at index 1"):
+        load_spectra(path, CPU, torch.float32)
+
+
+def test_edge_held_out_concentration_is_refused():
+    assert held_out_indices(6, None) == [1, 2, 3, 4]
+    with pytest.raises(ZetalabError, match=r"edge concentration.*extrapolation"):
+        held_out_indices(6, [2, 5])
+    with pytest.raises(ZetalabError, match="edge concentration"):
+        planned_held_out(SpectralConfig.load({"validation": {"held_out": [0]}}).to_dict())
+    with pytest.raises(ZetalabError, match="only 6 concentrations"):
+        held_out_indices(6, [9])
+
+
+def test_unsorted_concentrations_and_bad_batches_are_refused(tiny_data):
+    with pytest.raises(ZetalabError, match="strictly increasing"):
+        Spectra(torch.tensor([0.1, 0.3, 0.2]), tiny_data.wavelengths, tiny_data.spectra[:3])
+    cfg = SpectralConfig.load({"train": {"mega_batch": 10, "micro_batch": 20}})
+    with pytest.raises(ZetalabError, match="micro_batch"):
+        train(cfg, tiny_data, CPU)
+
+
+def test_config_round_trips_through_json(tiny_cfg):
+    again = SpectralConfig.load(json.loads(json.dumps(tiny_cfg.to_dict())))
+    assert again == tiny_cfg
