@@ -64,10 +64,14 @@ def _print(rows: list[dict]) -> None:
         evals = f"{r['evals_per_zero']:.2f}" if r["evals_per_zero"] is not None else "–"
         bound = f"{r['bound']:.1e}" if r["bound"] is not None else "–"
         print(
-            f"| {r['backend']} | {r['start']:,} | {r['count']:,} | {r['wall_s']:.2f} | "
-            f"{r['zeros_per_s']:,.0f} | {evals} | {r['max_err']:.1e} | {bound} |",
+            f"| {r['backend']} | {r['start']:,} | {r['count']:,} | {r['wall_s']:.3f} | "
+            f"{_rate(r['zeros_per_s'])} | {evals} | {r['max_err']:.1e} | {bound} |",
             flush=True,
         )
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:.2f}"
 
 
 def main() -> None:
