@@ -172,12 +172,12 @@ def ab_verdict_plot(
     """Per-seed extrapolation (and holdout) errors of the compared variants, paired by seed."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     metric = verdict["metric"]
+    # Team 1 in the middle, each comparison's other variant on its own side: no line crosses.
+    comparisons = [verdict["comparisons"][k] for k in ("rg_ablation", "team1_vs_team2")]
+    positions = {comparisons[0]["other"]: 0, verdict["team1"]: 1, comparisons[1]["other"]: 2}
     for ax, split in zip(axes, ("extrapolation", "holdout"), strict=True):
-        positions: dict[str, int] = {}
-        for comp in verdict["comparisons"].values():
+        for comp in comparisons:
             t = comp[split]
-            for name in (comp["reference"], comp["other"]):
-                positions.setdefault(name, len(positions))
             x0, x1 = positions[comp["reference"]], positions[comp["other"]]
             for seed, a, b in zip(t["seeds"], t["reference"], t["other"], strict=True):
                 ax.plot([x0, x1], [a, b], "o-", color="grey", alpha=0.6, ms=5)
