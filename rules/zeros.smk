@@ -1,7 +1,7 @@
 # Rules of the zeros stage (SPEC §3): aligned chunks -> verified aggregate -> check.
 # Chunk k covers zeros k*chunk_size+1 .. (k+1)*chunk_size, so aggregates of different sizes
 # share chunk files and a rerun after a failure recomputes only the missing chunks.
-from zetalab.zeros.store import aggregate_chunk_files
+from zetalab.zeros.store import aggregate_chunk_files, meta_path
 
 ZEROS_CHUNK_SIZE = config["zeros"]["chunk_size"]
 
@@ -31,6 +31,13 @@ rule zeros_aggregate:
         chunks=lambda wildcards: aggregate_chunk_files(
             wildcards.backend, int(wildcards.total), ZEROS_CHUNK_SIZE
         ),
+        # The JSON records are read too: declared so remote storage stages them.
+        metas=lambda wildcards: [
+            str(meta_path(chunk))
+            for chunk in aggregate_chunk_files(
+                wildcards.backend, int(wildcards.total), ZEROS_CHUNK_SIZE
+            )
+        ],
     output:
         npy="data/zeros/{backend}/zeros_{total}.npy",
         manifest="data/zeros/{backend}/zeros_{total}.manifest.json",

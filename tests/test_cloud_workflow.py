@@ -196,11 +196,6 @@ dataset:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="rules/zeros.smk: zeros_aggregate reads each chunk's .json record but declares only "
-    "the .npy files as input, so with GCS storage the records are never retrieved",
-)
 def test_zero_stage_runs_with_gcs_default_storage(emulator, bucket, tmp_path, odlyzko):
     """Chunks are computed and uploaded; a second run, with no local copies left, builds the
     aggregate from the bucket's chunks; everything ends up in the emulated bucket."""
