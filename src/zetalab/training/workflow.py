@@ -108,9 +108,18 @@ def train_inputs(
 
 
 def train_mem_mb(config: Mapping[str, Any], registry: tuple, cfg: str, variant: str) -> int:
-    """Memory request: runtime plus full-batch's measured ~5 KB per node (docs/benchmarks.md)."""
+    """Memory request from the measured peaks (docs/benchmarks.md, N = 10^6 on CPU):
+    full-batch ~4 KB per node (4.0 GB peak RSS), mini-batch ~1.4 KB per node (host-side
+    data; its training working memory is flat), plus 1.5 GB for the runtime."""
     resolved = static_run_config(config, registry[0], registry[1], cfg, variant)
-    return 1500 + total_nodes(resolved if resolved is not None else config) // 200
+    total = total_nodes(resolved if resolved is not None else config)
+    kind = (
+        resolved["run"]["kind"]
+        if resolved is not None
+        else config["train"]["variants"].get(variant, {}).get("kind", "fullbatch")
+    )
+    per_node_kb = 5 if kind == "fullbatch" else 2
+    return 1500 + total * per_node_kb // 1000
 
 
 def train_outputs(
