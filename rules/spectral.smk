@@ -12,12 +12,8 @@ SPECTRAL_DIR = "results/spectral"
 SPECTRAL_SUBSETS = ["all"] + [f"without_c{k}" for k in SPECTRAL_HELD_OUT]
 
 
-def spectral_model(subset: str) -> str:
-    return f"{SPECTRAL_DIR}/models/{subset}/model.pt"
-
-
-def spectral_history(subset: str) -> str:
-    return f"{SPECTRAL_DIR}/models/{subset}/history.json"
+SPECTRAL_MODEL = f"{SPECTRAL_DIR}/models/{{subset}}/model.pt"
+SPECTRAL_HISTORY = f"{SPECTRAL_DIR}/models/{{subset}}/history.json"
 
 
 rule spectral_data:
@@ -44,8 +40,8 @@ rule spectral_train:
     input:
         spectra=rules.spectral_data.output.spectra,
     output:
-        model=spectral_model("{subset}"),
-        history=spectral_history("{subset}"),
+        model=SPECTRAL_MODEL,
+        history=SPECTRAL_HISTORY,
     log:
         "logs/spectral/train_{subset}.log",
     benchmark:
@@ -70,8 +66,8 @@ rule spectral_validate:
     """Leave-one-out interpolation of the inner spectra against linear interpolation."""
     input:
         spectra=rules.spectral_data.output.spectra,
-        models=[spectral_model(f"without_c{k}") for k in SPECTRAL_HELD_OUT],
-        histories=[spectral_history(s) for s in SPECTRAL_SUBSETS],
+        models=expand(SPECTRAL_MODEL, subset=SPECTRAL_SUBSETS[1:]),
+        histories=expand(SPECTRAL_HISTORY, subset=SPECTRAL_SUBSETS),
     output:
         metrics=f"{SPECTRAL_DIR}/validation/metrics.json",
         table=report(
@@ -105,7 +101,7 @@ rule spectral_benchmark:
     """Throughput of training and inference on this machine's device."""
     input:
         spectra=rules.spectral_data.output.spectra,
-        model=spectral_model("all"),
+        model=expand(SPECTRAL_MODEL, subset="all"),
     output:
         figures=f"{SPECTRAL_DIR}/benchmark/benchmark.json",
         table=report(
@@ -128,7 +124,7 @@ rule spectral_export:
     """TorchScript and ONNX of the unrolled model, checked against the eager model."""
     input:
         spectra=rules.spectral_data.output.spectra,
-        model=spectral_model("all"),
+        model=expand(SPECTRAL_MODEL, subset="all"),
     output:
         **(
             {"onnx": f"{SPECTRAL_DIR}/export/model.onnx"}
