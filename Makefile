@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml requirements.lock
 env: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/snakemake --profile profiles/default --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES)
 
 dryrun: $(STAMP)
-	$(BIN)/snakemake --profile profiles/default -n
+	$(BIN)/snakemake -n
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
