@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zetalab.errors import ZetalabError
 from zetalab.io import read_json, write_json_atomic, write_text_atomic
 from zetalab.sweeps.layout import best_path, proposal_path, top_path
 from zetalab.sweeps.propose import proposal_values, propose_round
@@ -57,6 +58,15 @@ class SweepPlan:
         specs = load_sweeps(directory, config)
         return cls(specs, expand_all(specs), run_dir)
 
+    def spec(self, name: str) -> SweepSpec:
+        """The sweep named `name`, or an error listing the known ones (e.g. a mistyped target)."""
+        if name not in self.specs:
+            raise ZetalabError(
+                f"no sweep named {name!r} in the sweep files",
+                f"use one of: {', '.join(sorted(self.specs)) or '(none)'}",
+            )
+        return self.specs[name]
+
     def all_trials(self) -> list[Trial]:
         return [t for trials in self.trials.values() for t in trials]
 
@@ -78,11 +88,17 @@ class SweepPlan:
 
     def proposal_inputs(self, name: str, round_: int) -> list[str]:
         """A Bayesian round reads every earlier round's proposal and run results."""
+        if self.spec(name).kind != "bayesian" or round_ >= self.specs[name].rounds:
+            raise ZetalabError(
+                f"sweep {name!r} has no Bayesian round {round_}",
+                f"it is a {self.specs[name].kind} sweep with {self.specs[name].rounds} round(s)",
+            )
         earlier = [t for t in self.trials[name] if t.round < round_]
         return self._result_inputs(earlier)
 
     def collect_inputs(self, name: str) -> list[str]:
         """The collector reads every run of the sweep and the files its trials refer to."""
+        self.spec(name)
         return self._result_inputs(self.trials[name])
 
     def outputs(self, name: str) -> list[str]:
