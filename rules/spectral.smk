@@ -101,7 +101,7 @@ rule spectral_benchmark:
     """Throughput of training and inference on this machine's device."""
     input:
         spectra=rules.spectral_data.output.spectra,
-        model=expand(SPECTRAL_MODEL, subset="all"),
+        model=SPECTRAL_MODEL.format(subset="all"),
     output:
         figures=f"{SPECTRAL_DIR}/benchmark/benchmark.json",
         table=report(
@@ -124,7 +124,7 @@ rule spectral_export:
     """TorchScript and ONNX of the unrolled model, checked against the eager model."""
     input:
         spectra=rules.spectral_data.output.spectra,
-        model=expand(SPECTRAL_MODEL, subset="all"),
+        model=SPECTRAL_MODEL.format(subset="all"),
     output:
         **(
             {"onnx": f"{SPECTRAL_DIR}/export/model.onnx"}

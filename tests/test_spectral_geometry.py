@@ -89,7 +89,7 @@ def test_shooting_on_square_metric():
 
 
 def test_a_missed_shooting_target_is_counted_with_its_residual(caplog):
-    metric = ExponentialMetric(2.0)  # curved; no Newton steps and two rk4 steps cannot hit it
+    metric = ExponentialMetric(1.0)  # curved; no Newton steps and two rk4 steps cannot hit it
     c_a = torch.tensor([0.0, 0.0, 0.5], dtype=F64)
     c_b = torch.tensor([1.0, 0.0, 0.5], dtype=F64)
     result = shoot(metric, c_a, c_b, _idx(3), newton_steps=0, steps=2, quad_points=2)

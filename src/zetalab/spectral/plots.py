@@ -58,7 +58,8 @@ def plot_held_out(path, wavelengths, results: list[dict[str, Any]]) -> None:
         row[0].plot(w, true, "k", lw=2, label="true (held out)")
         row[0].plot(w, model, "C0", label=f"geodesic NODE (MSE {r['model']['mse']:.2e})")
         row[0].plot(w, linear, "C1--", label=f"linear interp. (MSE {r['linear']['mse']:.2e})")
-        row[0].set_title(f"c = {r['concentration']:.3g} from {r['neighbours']}", fontsize=9)
+        lo, hi = r["neighbours"]
+        row[0].set_title(f"c = {r['concentration']:.3g} from c = {lo:.3g} and {hi:.3g}", fontsize=9)
         row[0].legend(fontsize=7)
         row[1].plot(w, model - true, "C0", label="NODE - true")
         row[1].plot(w, linear - true, "C1--", label="linear - true")
