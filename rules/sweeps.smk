@@ -3,65 +3,16 @@
 # (cfg sweep-<name>-<trial>, registered below), so on the cloud each trial is one machine of
 # the swarm. Bayesian rounds are proposed by sweep_propose from the earlier rounds' results,
 # so the DAG is static. See docs/sweeps.md.
-import json
-
-from zetalab.config import deep_merge
 from zetalab.sweeps.layout import SUMMARY_CSV, SUMMARY_MD
 from zetalab.sweeps.plan import SweepPlan, phase_order, resolve_sweeps_dir
+from zetalab.sweeps.registry import register_trials
 
 SWEEPS_DIR = resolve_sweeps_dir(config["sweeps"]["dir"], Path.cwd(), Path(workflow.basedir))
 try:
     SWEEP_PLAN = SweepPlan.load(SWEEPS_DIR, config, run_dir("{cfg}", "{variant}", "{seed}"))
+    register_trials(SWEEP_PLAN, config, RUN_CONFIGS, RUN_CONFIG_INPUTS)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
-
-_SWEEP_GRAPH_FILES: dict[tuple[str, str], list[str]] = {}
-
-
-def sweep_graph_files(trial) -> list[str]:
-    """Graph/partition files of every prime set a trial may pick at run time.
-
-    A trial that freezes graph.primes to an earlier phase's winner only learns its primes
-    when it runs; all candidate sets are known from that phase's grid, so their files are
-    inputs and the DAG stays static. Each candidate's primes and partition size are checked
-    here, before any job starts (the sweep files' values were checked against the schema).
-    """
-    files: list[str] = []
-    for alternative in trial.static_alternatives():
-        graph_part = {k: v for k, v in alternative.items() if k in ("dataset", "graph")}
-        for variant in trial.variants:
-            key = (json.dumps(graph_part, sort_keys=True), variant)
-            if key not in _SWEEP_GRAPH_FILES:
-                view = sweep_run_view(graph_part, variant)
-                ds = view["dataset"]
-                try:
-                    validate_primes(view["graph"]["primes"])
-                    check_num_parts(
-                        view["graph"]["partition"]["num_parts"], ds["N"] + 2 * ds["horizon"]
-                    )
-                except ZetalabError as error:
-                    path = SWEEP_PLAN.specs[trial.sweep].path
-                    raise WorkflowError(
-                        f"sweep file {path}: trial {trial.cfg} ({variant}): {error}"
-                    ) from None
-                _SWEEP_GRAPH_FILES[key] = run_graph_files(view)
-            files += [f for f in _SWEEP_GRAPH_FILES[key] if f not in files]
-    return files
-
-
-def sweep_run_view(overrides: dict, variant: str) -> dict:
-    """Main config + overrides + variant, merged as zetalab.runconfig does, without the
-    schema pass (too slow to repeat per trial at parse time; the values were checked)."""
-    variant_spec = dict(config["train"]["variants"][variant])
-    kind = variant_spec.pop("kind")
-    view = deep_merge(deep_merge(config, overrides), variant_spec)
-    view["run"] = {"variant": variant, "kind": kind}
-    return view
-
-
-for _trial in SWEEP_PLAN.all_trials():
-    RUN_CONFIGS[_trial.cfg] = _trial.overrides
-    RUN_CONFIG_INPUTS[_trial.cfg] = [*_trial.inputs, *sweep_graph_files(_trial)]
 
 SWEEP_OUTPUTS = [f for name in phase_order(SWEEP_PLAN.specs) for f in SWEEP_PLAN.outputs(name)]
 SWEEP_OUTPUTS += [SUMMARY_CSV, SUMMARY_MD]

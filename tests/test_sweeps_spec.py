@@ -219,3 +219,33 @@ def test_phases_referring_in_a_cycle_are_refused(tmp_path: Path, config: dict) -
 def test_a_missing_sweeps_folder_is_refused(tmp_path: Path, config: dict) -> None:
     with pytest.raises(ZetalabError, match="is not a folder"):
         load_sweeps(tmp_path / "nope", config)
+
+
+def test_registry_lists_every_candidate_graph_of_a_frozen_trial(repo: Path, config: dict) -> None:
+    from zetalab.sweeps.registry import register_trials
+
+    plan = SweepPlan.load(repo / "config" / "sweeps", config)
+    run_configs: dict = {"ab": {}}
+    inputs: dict = {}
+    register_trials(plan, config, run_configs, inputs)
+    assert len(run_configs) == 1 + 5 + 3 + 200 + 11
+    total = config["dataset"]["N"] + 2 * config["dataset"]["horizon"]
+    part = config["graph"]["partition"]
+    files = inputs["sweep-optimiser-t01"]
+    assert files[0] == "results/sweeps/graph/best.json"
+    for tag in ("2-3-5", "2-3-5-7", "2-3-5-7-11-13", "2-3-5-7-11-13-17-19", "11-13-17-19"):
+        graph_dir = f"results/graphs/n{total}_p{tag}"
+        assert f"{graph_dir}/graph.npz" in files
+        assert f"{graph_dir}/partition_{part['method']}{part['num_parts']}.npz" in files
+    control = inputs["sweep-championship-control"]  # full-batch: graphs only, no partitions
+    assert control[0] == "results/sweeps/lossweights/top.json"
+    assert not any("partition" in f for f in control) and len(control) == 6
+
+
+def test_registry_refuses_non_primes_naming_the_trial(tmp_path: Path, config: dict) -> None:
+    from zetalab.sweeps.registry import register_trials
+
+    bad = GRID.replace("[11, 13]", "[4, 6]")
+    plan = SweepPlan.load(write(tmp_path / "sw", graph=bad), config)
+    with pytest.raises(ZetalabError, match=r"trial sweep-graph-t04 \(minibatch\).*4, 6"):
+        register_trials(plan, config, {}, {})
