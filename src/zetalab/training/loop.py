@@ -151,6 +151,9 @@ class Trainer:
             block,
         )
         conv = mcfg["conv"]
+        steps = self.tcfg["fullbatch_steps_per_epoch"]
+        per_step = self.tcfg["clusters_per_step"]
+        self.fullbatch_steps = steps or -(-config["graph"]["partition"]["num_parts"] // per_step)
         if self.kind == "fullbatch":
             self.adj = normalized_adjacency(p.total, p.graph.src, p.graph.dst, conv, self.device)
             self.train_pairs = torch.arange(p.N - 1, device=self.device)
@@ -246,7 +249,7 @@ class Trainer:
         sums: dict[str, float] = {}
         steps, nodes_seen = 0, 0
         if self.kind == "fullbatch":
-            batches = [None]
+            batches = [None] * self.fullbatch_steps
         else:
             groups = cluster_groups(self.members, self.tcfg["clusters_per_step"], self.rng)
             batches = [
