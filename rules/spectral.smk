@@ -1,7 +1,7 @@
 # Rules of Study S, the geodesic-coupled spectral neural ODE (SPEC §9, seed 003).
 # spectral_data -> spectral_train (subset "all" and one "without_cK" per held-out inner
 # concentration) -> spectral_validate / spectral_benchmark / spectral_export. See docs/spectral.md.
-from zetalab.spectral.stages import planned_held_out
+from zetalab.spectral.plan import planned_held_out
 
 try:
     SPECTRAL_HELD_OUT = planned_held_out(config["spectral"])

@@ -20,10 +20,10 @@ from zetalab.spectral.data import (
 )
 from zetalab.spectral.export import UnrolledSpectralModel, export_all
 from zetalab.spectral.infer import main as infer_main
+from zetalab.spectral.plan import held_out_indices, planned_held_out
 from zetalab.spectral.scores import spectrum_scores
-from zetalab.spectral.stages import planned_held_out
 from zetalab.spectral.train import train
-from zetalab.spectral.validate import evaluate_held_out, held_out_indices
+from zetalab.spectral.validate import evaluate_held_out
 
 CPU = torch.device("cpu")
 

@@ -7,6 +7,7 @@ invalid value is refused in the same words everywhere, before any job starts.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,12 @@ MAIN_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
 
 def load_schema(path: Path = MAIN_SCHEMA) -> dict[str, Any]:
     """The schema with every `$ref: "<file>.schema.yaml"` replaced by that file's content."""
+    return copy.deepcopy(_cached_schema(path))
+
+
+@functools.cache
+def _cached_schema(path: Path) -> dict[str, Any]:
+    # Parsed once per process: every run config of a large sweep is validated at parse time.
     return _inline_refs(yaml.safe_load(path.read_text()), path.parent)
 
 

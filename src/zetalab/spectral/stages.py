@@ -94,7 +94,8 @@ def run_data(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_pa
 
 def subset_indices(subset: str, n_concentrations: int) -> list[int]:
     """``all`` or ``without_c{k}`` -> the concentration indices that model trains on."""
-    from zetalab.spectral.validate import held_out_indices, training_indices
+    from zetalab.spectral.plan import held_out_indices
+    from zetalab.spectral.validate import training_indices
 
     if subset == "all":
         return list(range(n_concentrations))
@@ -227,25 +228,3 @@ def run_export(cfg: SpectralConfig, spectra_path, model_path, ts_path, onnx_path
     if not onnx_path:
         manifest["onnx"] = "not requested (spectral.export.onnx: false)"
     write_json_atomic(manifest_path, manifest)
-
-
-def planned_held_out(section: Mapping[str, Any]) -> list[int]:
-    """The held-out indices the workflow plans for, checked before any job runs.
-
-    Counts the concentrations from the config (synthetic) or the data file's header, so that a
-    too-short series or an edge index in spectral.validation.held_out fails at parse time.
-    """
-    import numpy as np
-
-    from zetalab.spectral.validate import held_out_indices
-
-    cfg = SpectralConfig.from_mapping(section)
-    if cfg.data.source == "file" and cfg.data.file:
-        path = Path(cfg.data.file)
-        if not path.exists():
-            raise ZetalabError(f"spectra file {path} does not exist", "check spectral.data.file")
-        with np.load(path) as npz:
-            n = int(npz["concentrations"].shape[0])
-    else:
-        n = len(cfg.data.concentrations)
-    return held_out_indices(n, cfg.validation.held_out)

@@ -15,7 +15,6 @@ from typing import Any
 
 import torch
 
-from zetalab.errors import ZetalabError
 from zetalab.spectral.data import Spectra
 from zetalab.spectral.model import GeodesicSpectralNODE
 from zetalab.spectral.scores import linear_interpolation, spectrum_scores
@@ -23,38 +22,6 @@ from zetalab.spectral.scores import linear_interpolation, spectrum_scores
 log = logging.getLogger(__name__)
 
 METRICS = ("mse", "mae", "r2", "spectral_angle")
-
-
-def held_out_indices(n_concentrations: int, requested: list[int] | tuple[int, ...] | None):
-    """The inner indices to validate on; refuses edges, out-of-range and repeated indices."""
-    if n_concentrations < 3:
-        raise ZetalabError(
-            f"Study S needs at least three concentrations, got {n_concentrations}",
-            "give spectral.data.concentrations three or more values",
-        )
-    inner = list(range(1, n_concentrations - 1))
-    if requested is None:
-        return inner
-    chosen = list(requested)
-    for k in chosen:
-        if k in (0, n_concentrations - 1):
-            raise ZetalabError(
-                f"spectral.validation.held_out contains {k}, an edge concentration: "
-                "predicting it from a one-sided neighbour would be extrapolation",
-                f"hold out inner indices only ({inner[0]}..{inner[-1]}), or null for all of them",
-            )
-        if not 0 < k < n_concentrations - 1:
-            raise ZetalabError(
-                f"spectral.validation.held_out contains {k}, but there are only "
-                f"{n_concentrations} concentrations (indices 0..{n_concentrations - 1})",
-                f"hold out inner indices only ({inner[0]}..{inner[-1]})",
-            )
-    if len(set(chosen)) != len(chosen) or not chosen:
-        raise ZetalabError(
-            f"spectral.validation.held_out = {chosen} is empty or repeats an index",
-            "list each inner index once, or use null for all of them",
-        )
-    return chosen
 
 
 def subset_name(k: int) -> str:
