@@ -20,4 +20,5 @@ train_from_files(
     graph_files=[*snakemake.input.graphs, *snakemake.input.extra],
     paths=RunPaths(Path(out.metrics), Path(out.history), Path(out.predictions)),
     threads=snakemake.threads,
+    record_failure=snakemake.params.record_failure,
 )

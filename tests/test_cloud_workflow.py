@@ -49,11 +49,13 @@ TRAIN_SWEEP = ("g2-standard-8", "nvidia-l4", 28000, "21600s", True)
 
 def expected_for(rule: str, wildcards: dict) -> tuple:
     if rule == "train":
-        if wildcards["cfg"].startswith("sweep-"):
-            return TRAIN_SWEEP
-        if wildcards["variant"].startswith("fullbatch"):
-            return TRAIN_FULLBATCH
-        return TRAIN_MINIBATCH
+        machine = (
+            TRAIN_FULLBATCH if wildcards["variant"].startswith("fullbatch") else TRAIN_MINIBATCH
+        )
+        cfg = wildcards["cfg"]
+        if cfg.startswith("sweep-") and not cfg.startswith("sweep-championship"):
+            return (*machine[:3], TRAIN_SWEEP[3], machine[4])
+        return machine
     return EXPECTED.get(rule, CPU_DEFAULT)
 
 

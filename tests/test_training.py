@@ -169,3 +169,32 @@ def test_graph_and_partition_files_are_matched_to_the_run(zeros, tmp_path):
         train_run(tiny("fullbatch"), zeros, 0, "t", paths(tmp_path / "s"), files[:1])
     with pytest.raises(ZetalabError, match="no partition among the run's inputs is metis6"):
         train_run(tiny("minibatch"), zeros, 0, "t", paths(tmp_path / "s"), files[:2])
+
+
+def test_a_crashed_sweep_trial_is_recorded_as_failed(tmp_path):
+    """record_failure (sweep trials): the crash is recorded, not raised; A/B runs still raise."""
+    from zetalab.io import write_json_atomic
+    from zetalab.training.run import train_from_files
+
+    run_config = tmp_path / "cfg.json"
+    write_json_atomic(run_config, {"overrides": TINY})
+    missing = tmp_path / "no_zeros.npy"
+    kwargs = dict(
+        base_config=load_config(),
+        run_config_path=run_config,
+        variant="minibatch",
+        seed=0,
+        cfg="sweep-x-t00",
+        zeros_path=missing,
+        graph_files=[],
+    )
+    with pytest.raises(ZetalabError, match="does not exist"):
+        train_from_files(**kwargs, paths=paths(tmp_path / "ab"))
+    assert not (tmp_path / "ab").exists()
+
+    out = tmp_path / "trial"
+    metrics = train_from_files(**kwargs, paths=paths(out), record_failure=True)
+    assert metrics["status"] == "failed" and "does not exist" in metrics["message"]
+    assert json.loads((out / "metrics.json").read_text())["status"] == "failed"
+    assert history(out) == []
+    assert np.isnan(load_predictions(out / "predictions.npz", N + 2 * H)["delta_pred"]).all()

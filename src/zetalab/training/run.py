@@ -7,13 +7,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from zetalab.dataset import ZeroData
 from zetalab.errors import ZetalabError
-from zetalab.io import read_json
+from zetalab.io import read_json, write_json_atomic, write_text_atomic
+from zetalab.predictions import save_predictions
 from zetalab.runconfig import resolve_run_config
-from zetalab.training.loop import RunPaths, Trainer
+from zetalab.training.loop import HISTORY_COLUMNS, RunPaths, Trainer
 from zetalab.training.problem import build_problem
 
 log = logging.getLogger("zetalab.training")
@@ -51,10 +53,22 @@ def train_from_files(
     graph_files: Iterable[str | Path],
     paths: RunPaths,
     threads: int | None = None,
+    record_failure: bool = False,
 ) -> dict[str, Any]:
-    """The `train` rule's job: everything is checked before the first epoch."""
+    """The `train` rule's job: everything is checked before the first epoch.
+
+    With `record_failure` (sweep trials) a run that crashes after its config resolved is
+    recorded as status "failed" instead of failing the job, so one bad trial of a swarm does
+    not stop the sweep; its predictions are NaN, so nothing can score it as a success.
+    """
     config = resolve_run_config(base_config, read_json(run_config_path), variant)
-    metrics = train_run(config, zeros_path, seed, cfg, paths, graph_files, threads)
+    try:
+        metrics = train_run(config, zeros_path, seed, cfg, paths, graph_files, threads)
+    except Exception as error:
+        if not record_failure:
+            raise
+        log.exception("%s failed; recorded as a failed trial", paths.metrics.parent)
+        return write_failed_run(config, cfg, seed, paths, error)
     log.info(
         "%s: status %s after %d epochs, extrapolation RMSE %.4f spacings",
         paths.metrics.parent,
@@ -62,4 +76,35 @@ def train_from_files(
         metrics["epochs_run"],
         metrics["final_extrapolation"]["rmse_spacing"] or float("nan"),
     )
+    return metrics
+
+
+def write_failed_run(
+    config: dict[str, Any], cfg: str, seed: int, paths: RunPaths, error: BaseException
+) -> dict[str, Any]:
+    """The outputs of a run that crashed: status "failed", no history rows, NaN predictions."""
+    dataset = config["dataset"]
+    total = dataset["N"] + 2 * dataset["horizon"]
+    variant = config["run"]["variant"]
+    name = f"{cfg}/{variant}/seed{seed}"
+    save_predictions(
+        paths.predictions, np.arange(1, total + 1), np.full(total, np.nan), name, "model"
+    )
+    write_text_atomic(paths.history, ",".join(HISTORY_COLUMNS) + "\n")
+    metrics = {
+        "status": "failed",
+        "message": f"{type(error).__name__}: {error}",
+        "cfg": cfg,
+        "variant": variant,
+        "kind": config["run"]["kind"],
+        "seed": seed,
+        "N": dataset["N"],
+        "horizon": dataset["horizon"],
+        "epochs_requested": config["train"]["epochs"],
+        "epochs_run": 0,
+        "final_extrapolation": None,
+        "best_extrapolation": None,
+        "config": config,
+    }
+    write_json_atomic(paths.metrics, metrics)
     return metrics
