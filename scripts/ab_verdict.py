@@ -1,12 +1,9 @@
 """ab_verdict: Scenario A or B from the paired test across seeds (thin entry point)."""
 
-import logging
-
 from zetalab.evaluate_files import verdict_job
+from zetalab.logsetup import log_to
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 verdict_job(
     run_metrics=snakemake.input.run_metrics,
     run_evaluations=snakemake.input.run_evaluations,

@@ -1,12 +1,9 @@
 """baseline: fit one baseline on the train zeros and predict every node (thin entry point)."""
 
-import logging
-
 from zetalab.evaluate_files import baseline_job
+from zetalab.logsetup import log_to
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 baseline_job(
     name=snakemake.wildcards.name,
     zeros_path=snakemake.input.zeros,

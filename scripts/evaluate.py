@@ -1,12 +1,9 @@
 """evaluate: score one run's or baseline's predictions.npz (thin entry point)."""
 
-import logging
-
 from zetalab.evaluate_files import evaluate_job
+from zetalab.logsetup import log_to
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 evaluate_job(
     predictions_path=snakemake.input.predictions,
     zeros_path=snakemake.input.zeros,

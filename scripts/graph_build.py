@@ -4,10 +4,9 @@ import logging
 
 from zetalab.graph import build_graph, graph_stats, save_graph
 from zetalab.io import write_json_atomic
+from zetalab.logsetup import log_to
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 log = logging.getLogger("graph_build")
 
 total = int(snakemake.wildcards.total)

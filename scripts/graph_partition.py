@@ -5,11 +5,10 @@ import time
 
 from zetalab.graph import load_graph
 from zetalab.io import write_json_atomic
+from zetalab.logsetup import log_to
 from zetalab.partition import partition_graph, partition_stats, save_partition
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 log = logging.getLogger("graph_partition")
 
 graph = load_graph(snakemake.input.graph)

@@ -1,12 +1,9 @@
 """plot_ab_verdict: per-seed errors of the compared variants, paired by seed."""
 
-import logging
-
 from zetalab.evaluate_files import plot_verdict_job
+from zetalab.logsetup import log_to
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 plot_verdict_job(
     verdict_path=snakemake.input.verdict,
     baseline_evaluations=dict(

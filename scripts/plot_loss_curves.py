@@ -1,12 +1,9 @@
 """plot_loss_curves: per-epoch losses and extrapolation error of the A/B runs."""
 
-import logging
-
 from zetalab.evaluate_files import plot_loss_job
+from zetalab.logsetup import log_to
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 plot_loss_job(
     histories=snakemake.input.histories,
     baseline_evaluations=dict(

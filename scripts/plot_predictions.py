@@ -1,12 +1,9 @@
 """plot_predictions: predicted vs true zeros over the horizon; spacing histograms vs GUE."""
 
-import logging
-
 from zetalab.evaluate_files import plot_predictions_job
+from zetalab.logsetup import log_to
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 plot_predictions_job(
     zeros_path=snakemake.input.zeros,
     dataset=snakemake.params.dataset,

@@ -1,12 +1,9 @@
 """plot_variance: v(L) curves of the true zeros and of every predictor."""
 
-import logging
-
 from zetalab.evaluate_files import plot_variance_job
+from zetalab.logsetup import log_to
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 plot_variance_job(
     run_evaluations=snakemake.input.runs,
     baseline_evaluations=dict(

@@ -3,11 +3,10 @@
 import logging
 
 from zetalab.io import write_json_atomic
+from zetalab.logsetup import log_to
 from zetalab.runconfig import run_overrides
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 overrides = run_overrides(dict(snakemake.params.overrides))
 logging.getLogger("run_config").info("%s: %s", snakemake.wildcards.cfg, overrides)
 write_json_atomic(snakemake.output[0], {"cfg": snakemake.wildcards.cfg, "overrides": overrides})

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from zetalab.sweeps.logsetup import logging_to
+from zetalab.logsetup import logging_to
 from zetalab.sweeps.plan import SweepPlan
 
 with logging_to(snakemake.log[0]):

@@ -1,6 +1,6 @@
 """Entry point of rule sweep_propose: one Bayesian round's proposal (zetalab.sweeps.plan)."""
 
-from zetalab.sweeps.logsetup import logging_to
+from zetalab.logsetup import logging_to
 from zetalab.sweeps.plan import SweepPlan
 
 with logging_to(snakemake.log[0]):

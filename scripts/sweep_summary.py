@@ -1,6 +1,6 @@
 """Entry point of rule sweep_summary: the winner of every phase in one table."""
 
-from zetalab.sweeps.logsetup import logging_to
+from zetalab.logsetup import logging_to
 from zetalab.sweeps.plan import write_summary
 
 with logging_to(snakemake.log[0]):

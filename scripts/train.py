@@ -1,14 +1,12 @@
 """train: one (cfg, variant, seed) run; resumes its checkpoint if the job was killed."""
 
-import logging
 from pathlib import Path
 
+from zetalab.logsetup import log_to
 from zetalab.training.loop import RunPaths
 from zetalab.training.run import train_from_files
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 out = snakemake.output
 train_from_files(
     base_config=dict(snakemake.config),

@@ -2,11 +2,10 @@
 
 import logging
 
+from zetalab.logsetup import log_to
 from zetalab.zeros.store import aggregate
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 log = logging.getLogger("zeros_aggregate")
 total = int(snakemake.wildcards.total)
 try:

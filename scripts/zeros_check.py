@@ -5,11 +5,10 @@ import logging
 
 from zetalab.errors import ZetalabError
 from zetalab.io import write_json_atomic
+from zetalab.logsetup import log_to
 from zetalab.zeros.check import check_aggregate
 
-logging.basicConfig(
-    filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s", force=True
-)
+log_to(snakemake.log[0])
 log = logging.getLogger("zeros_check")
 report = check_aggregate(
     snakemake.input.npy, sample=snakemake.params.sample, odlyzko=snakemake.params.odlyzko
