@@ -46,6 +46,7 @@ RUN_CONFIGS: dict[str, dict] = {"ab": {}}
 RUN_CONFIG_FILES: dict[str, str] = {}
 # cfg -> further files its run config refers to (e.g. an earlier sweep phase's result file).
 RUN_CONFIG_INPUTS: dict[str, list[str]] = {}
+RUN_REGISTRY = (RUN_CONFIGS, RUN_CONFIG_FILES, RUN_CONFIG_INPUTS)
 
 
 def run_dir(cfg: str, variant: str, seed: int | str) -> str:

@@ -4,19 +4,11 @@
 import functools
 
 from zetalab.baselines import BASELINES
-from zetalab.results_paths import (
-    TARGET_PATTERN,
-    baseline_files,
-    evaluation_inputs,
-    run_files,
-)
+from zetalab.results_paths import TARGET_PATTERN, baseline_files, evaluation_inputs
 
 BASELINE_NAMES: list[str] = list(config["baselines"]["names"])
-AB_VARIANTS: list[str] = list(config["train"].get("variants", {}))
-AB_SEEDS: list[int] = list(config["train"].get("seeds", []))
-AB_CFG = "ab"
-ab_run_files = functools.partial(run_files, run_dir, AB_CFG, AB_VARIANTS, AB_SEEDS)
-RUN_REGISTRY_EVAL = (RUN_CONFIGS, RUN_CONFIG_FILES, RUN_CONFIG_INPUTS)
+# ab_run_files(name): that file of every run of the A/B study (cfg "ab", variants × seeds).
+ab_run_files = functools.partial(train_outputs, "ab", TRAIN_VARIANTS, TRAIN_SEEDS)
 
 
 rule baseline:
@@ -44,9 +36,7 @@ rule baseline:
 rule evaluate:
     """Errors per split, skill against smooth, KS to GUE and v(L) of one predictions file."""
     input:
-        unpack(
-            lambda w: evaluation_inputs(w.target, config, RUN_REGISTRY_EVAL, zeros_aggregate_path)
-        ),
+        unpack(lambda w: evaluation_inputs(w.target, config, RUN_REGISTRY, zeros_aggregate_path)),
     output:
         "results/{target}/evaluation.json",
     log:

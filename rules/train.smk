@@ -8,7 +8,6 @@ from zetalab.runconfig import resolve_run_config
 
 TRAIN_VARIANTS: list[str] = list(config["train"]["variants"])
 TRAIN_SEEDS: list[int] = list(config["train"]["seeds"])
-RUN_REGISTRY = (RUN_CONFIGS, RUN_CONFIG_FILES, RUN_CONFIG_INPUTS)
 
 run_graph_files = learning_paths.run_graph_files
 # train_outputs(cfg, variants, seeds, name="metrics.json"): files of the runs of cfg.

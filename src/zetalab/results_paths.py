@@ -57,14 +57,3 @@ def evaluation_inputs(
         f"cannot evaluate {target!r}",
         "ask for results/runs/<cfg>/<variant>/seed<k> or results/baselines/<name>",
     )
-
-
-def run_files(
-    run_dir: Callable[[str, str, int], str],
-    cfg: str,
-    variants: Iterable[str],
-    seeds: Iterable[int],
-    file: str,
-) -> list[str]:
-    """One file of every run of cfg, variants × seeds, in a fixed order."""
-    return [f"{run_dir(cfg, v, s)}/{file}" for v in variants for s in seeds]
