@@ -2,11 +2,8 @@
 # (SPEC §4). Paths carry the node count and the prime set, so sweeps over primes get their
 # own graphs: results/graphs/n{total}_p{2-3-5-7-11-13}/graph.npz. Path logic lives in
 # zetalab.training.workflow.
-from zetalab.graph import primes_tag, validate_primes
-from zetalab.partition import check_num_parts
 from zetalab.training import workflow as learning_paths
 
-graph_dir = learning_paths.graph_dir
 graph_path = learning_paths.graph_path
 partition_path = learning_paths.partition_path
 

@@ -4,12 +4,9 @@
 # zetalab.training.workflow derives the job's inputs from it.
 import functools
 
-from zetalab.runconfig import resolve_run_config
-
 TRAIN_VARIANTS: list[str] = list(config["train"]["variants"])
 TRAIN_SEEDS: list[int] = list(config["train"]["seeds"])
 
-run_graph_files = learning_paths.run_graph_files
 # train_outputs(cfg, variants, seeds, name="metrics.json"): files of the runs of cfg.
 train_outputs = functools.partial(learning_paths.train_outputs, run_dir)
 
@@ -20,7 +17,7 @@ train_outputs = functools.partial(learning_paths.train_outputs, run_dir)
 try:
     for _cfg in list(RUN_CONFIGS):
         for _variant in TRAIN_VARIANTS:
-            learning_paths.static_run_config(config, RUN_CONFIGS, RUN_CONFIG_FILES, _cfg, _variant)
+            learning_paths.static_run_config(config, RUN_REGISTRY, _cfg, _variant)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
 

@@ -50,14 +50,14 @@ def run_config_file(cfg: str, run_config_files: Mapping[str, str]) -> str:
     return run_config_files.get(cfg, f"results/run_configs/{cfg}.json")
 
 
+RunRegistry = tuple[Mapping[str, dict], Mapping[str, str], Mapping[str, list[str]]]
+
+
 def static_run_config(
-    config: Mapping[str, Any],
-    run_configs: Mapping[str, dict],
-    run_config_files: Mapping[str, str],
-    cfg: str,
-    variant: str,
+    config: Mapping[str, Any], registry: RunRegistry, cfg: str, variant: str
 ) -> dict | None:
     """The resolved config of a static cfg, or None if it is only known once files exist."""
+    run_configs, run_config_files, _ = registry
     if cfg in run_config_files:
         return None
     if cfg not in run_configs:
@@ -90,14 +90,14 @@ def run_graph_files(resolved: Mapping[str, Any]) -> list[str]:
 
 def train_inputs(
     config: Mapping[str, Any],
-    registry: tuple[Mapping[str, dict], Mapping[str, str], Mapping[str, list[str]]],
+    registry: RunRegistry,
     cfg: str,
     variant: str,
     zeros_path: Callable[[int], str],
 ) -> dict[str, Any]:
     """Named inputs of one train job: zeros, run_config, graphs and extra (see rules/train.smk)."""
-    run_configs, run_config_files, run_config_inputs = registry
-    resolved = static_run_config(config, run_configs, run_config_files, cfg, variant)
+    _, run_config_files, run_config_inputs = registry
+    resolved = static_run_config(config, registry, cfg, variant)
     source = resolved if resolved is not None else config
     return {
         "zeros": zeros_path(total_nodes(source)),
@@ -107,11 +107,11 @@ def train_inputs(
     }
 
 
-def train_mem_mb(config: Mapping[str, Any], registry: tuple, cfg: str, variant: str) -> int:
+def train_mem_mb(config: Mapping[str, Any], registry: RunRegistry, cfg: str, variant: str) -> int:
     """Memory request from the measured peaks (docs/benchmarks.md, N = 10^6 on CPU):
     full-batch ~4 KB per node (4.0 GB peak RSS), mini-batch ~1.4 KB per node (host-side
     data; its training working memory is flat), plus 1.5 GB for the runtime."""
-    resolved = static_run_config(config, registry[0], registry[1], cfg, variant)
+    resolved = static_run_config(config, registry, cfg, variant)
     total = total_nodes(resolved if resolved is not None else config)
     kind = (
         resolved["run"]["kind"]
