@@ -21,8 +21,8 @@ from zetalab import leaderboard as lb
 from zetalab.baselines import observed_view, run_baseline
 from zetalab.dataset import Splits, ZeroData, load_zero_data, make_splits
 from zetalab.errors import ZetalabError
-from zetalab.evaluation import evaluate_predictions, json_safe, window_spacings
-from zetalab.io import read_json, write_json_atomic, write_text_atomic
+from zetalab.evaluation import evaluate_predictions, window_spacings
+from zetalab.io import json_safe, read_json, write_json_atomic, write_text_atomic
 from zetalab.predictions import load_predictions, save_predictions
 from zetalab.unfold import heights_from_deltas
 from zetalab.verdict import RunResult, ab_verdict, verdict_markdown

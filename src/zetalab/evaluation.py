@@ -128,16 +128,3 @@ def evaluate_predictions(delta_pred: np.ndarray, data: ZeroData, splits: Splits)
         }
     out["variance_curves"] = curves
     return out
-
-
-def json_safe(obj: Any) -> Any:
-    """NaN/Inf become null (JSON has neither); readers turn null back into NaN."""
-    if isinstance(obj, float | np.floating):
-        return float(obj) if np.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj

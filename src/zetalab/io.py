@@ -46,6 +46,19 @@ def write_json_atomic(path: str | os.PathLike[str], obj: Any) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
+def json_safe(obj: Any) -> Any:
+    """NaN/Inf become null: strict JSON has neither, and every reader turns null back into NaN."""
+    if isinstance(obj, float | np.floating):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write text atomically."""
     with atomic_path(path) as tmp:

@@ -16,18 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zetalab.io import json_safe
 from zetalab.runconfig import resolve_references
 from zetalab.sweeps.dotted import nest
 from zetalab.sweeps.spec import SweepSpec
 from zetalab.sweeps.trials import Trial
 
 INF = math.inf
-# history.csv / metrics.json columns of each objective, in the order they are tried.
-METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "extrapolation_mse_height": ("extrap_mse_height", "extrapolation_mse_height"),
-    "extrapolation_mae_height": ("extrap_mae_height", "extrapolation_mae_height"),
-    "extrapolation_mse_spacing": ("extrap_mse_spacing", "extrapolation_mse_spacing"),
-    "validation_loss": ("validation_loss", "val_loss"),
+# The history.csv column of each objective (zetalab.training.loop.HISTORY_COLUMNS).
+METRIC_COLUMNS: dict[str, str] = {
+    "extrapolation_mse_height": "extrap_mse_height",
+    "extrapolation_mae_height": "extrap_mae_height",
+    "extrapolation_mse_spacing": "extrap_mse_spacing",
+    "validation_loss": "validation_loss",
 }
 STATUSES = ("ok", "diverged", "failed")
 # metrics.json statuses of a run that finished normally.
@@ -80,13 +81,10 @@ class TrialResult:
         return sum(r.status == status for r in self.runs)
 
 
-def _metric_series(history: Path, columns: Sequence[str]) -> list[float] | None:
+def _metric_series(history: Path, column: str) -> list[float] | None:
     with open(history, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    if not rows:
-        return None
-    column = next((c for c in columns if c in rows[0]), None)
-    if column is None:
+    if not rows or column not in rows[0]:
         return None
     return [float(row[column]) if row[column] not in ("", None) else math.nan for row in rows]
 
@@ -126,13 +124,7 @@ def read_run(
             epochs,
         )
     if not series:
-        value = next(
-            (metrics[c] for c in METRIC_COLUMNS[metric] if isinstance(metrics.get(c), int | float)),
-            None,
-        )
-        if value is None:
-            return failed(note)
-        series = [float(value)]
+        return failed(note)
     finite = [v for v in series if math.isfinite(v)]
     value = series[-1] if reduce == "final" else (min(finite) if finite else math.nan)
     if not math.isfinite(value):
@@ -173,10 +165,6 @@ def best_so_far(results: Sequence[TrialResult]) -> list[float]:
     return out
 
 
-def _finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def winner_record(spec: SweepSpec, ranked: Sequence[TrialResult]) -> dict[str, Any]:
     """best.json: what later phases `$from`; objective null when every trial failed."""
     top = ranked[0]
@@ -188,7 +176,7 @@ def winner_record(spec: SweepSpec, ranked: Sequence[TrialResult]) -> dict[str, A
         "trial": top.trial.id,
         "cfg": top.trial.cfg,
         "status": top.status,
-        "objective": _finite_or_none(top.objective),
+        "objective": json_safe(top.objective),
         "n_trials": len(ranked),
         "n_ok": sum(r.status == "ok" for r in ranked),
         "config": top.config,
@@ -205,7 +193,7 @@ def ranking_record(spec: SweepSpec, ranked: Sequence[TrialResult]) -> dict[str, 
                 "trial": r.trial.id,
                 "cfg": r.trial.cfg,
                 "status": r.status,
-                "objective": _finite_or_none(r.objective),
+                "objective": json_safe(r.objective),
                 "config": r.config,
             }
             for i, r in enumerate(ranked, start=1)

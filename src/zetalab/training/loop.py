@@ -25,7 +25,7 @@ import torch
 
 from zetalab.errors import ZetalabError
 from zetalab.features import DYNAMIC_COLUMNS
-from zetalab.io import atomic_path, write_json_atomic, write_text_atomic
+from zetalab.io import atomic_path, json_safe, write_json_atomic, write_text_atomic
 from zetalab.losses import (
     gue_mmd,
     gue_nll,
@@ -501,15 +501,4 @@ class Trainer:
         writer.writeheader()
         writer.writerows(state.history)
         write_text_atomic(self.paths.history, buf.getvalue())
-        write_json_atomic(self.paths.metrics, _finite_or_none(metrics))
-
-
-def _finite_or_none(obj: Any) -> Any:
-    """JSON has no NaN: write null instead, so every reader can parse metrics.json."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _finite_or_none(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite_or_none(v) for v in obj]
-    return obj
+        write_json_atomic(self.paths.metrics, json_safe(metrics))
