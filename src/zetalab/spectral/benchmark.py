@@ -19,14 +19,15 @@ from zetalab.spectral.config import SpectralConfig
 from zetalab.spectral.data import Spectra
 from zetalab.spectral.device import device_description
 from zetalab.spectral.model import GeodesicSpectralNODE
-from zetalab.spectral.train import TransitionSampler, amp_settings, make_optimisers
+from zetalab.spectral.train import (
+    TransitionSampler,
+    amp_settings,
+    make_optimisers,
+    optimiser_step,
+    sync,
+)
 
 SEED_TARGETS = {"samples_per_s": 6000.0, "epoch_seconds": 3.0, "epochs_500_minutes": 30.0}
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def benchmark(
@@ -37,40 +38,22 @@ def benchmark(
     data = data.to(device, next(model.parameters()).dtype)
     sampler = TransitionSampler(data)
     opt = make_optimisers(model, cfg, device)
-    use_amp, amp_dtype = amp_settings(cfg, device)
+    use_amp, _ = amp_settings(cfg, device)
     tc = cfg.train
-
-    def step(mega: torch.Tensor) -> None:
-        opt.metric.zero_grad(set_to_none=True)
-        opt.flow.zero_grad(set_to_none=True)
-        for micro in mega.split(tc.micro_batch):
-            b = sampler.batch(micro)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                pred, _ = model(b.c_from, b.c_to, b.a_from, b.idx)
-                loss = torch.nn.functional.mse_loss(pred.float(), b.a_to.float())
-            opt.scaler.scale(loss * (micro.shape[0] / mega.shape[0])).backward()
-        opt.scaler.unscale_(opt.metric)
-        opt.scaler.unscale_(opt.flow)
-        torch.nn.utils.clip_grad_norm_(model.metric.parameters(), tc.clip_norm)
-        torch.nn.utils.clip_grad_norm_(model.flow.parameters(), tc.clip_norm)
-        opt.scaler.step(opt.metric)
-        opt.scaler.step(opt.flow)
-        opt.scaler.update()
-
     warm = sampler.epoch_order(cfg.seed, 0, None)[: 2 * tc.mega_batch]
     for mega in warm.split(tc.mega_batch):
-        step(mega)
+        optimiser_step(model, opt, sampler, mega, cfg, device)
     epochs = []
     for epoch in range(1, cfg.benchmark.epochs + 1):
         order = sampler.epoch_order(cfg.seed, epoch, None)
         solves = model.ode_solves
-        _sync(device)
+        sync(device)
         started = time.perf_counter()
         steps = 0
         for mega in order.split(tc.mega_batch):
-            step(mega)
+            optimiser_step(model, opt, sampler, mega, cfg, device)
             steps += 1
-        _sync(device)
+        sync(device)
         seconds = time.perf_counter() - started
         epochs.append(
             {
@@ -119,11 +102,11 @@ def _inference(model, data: Spectra, repeats: int, device) -> dict[str, float]:
     sampler = TransitionSampler(data)
     b = sampler.batch(sampler.epoch_order(0, 0, None))
     model(b.c_from, b.c_to, b.a_from, b.idx)  # warm-up
-    _sync(device)
+    sync(device)
     started = time.perf_counter()
     for _ in range(repeats):
         model(b.c_from, b.c_to, b.a_from, b.idx)
-    _sync(device)
+    sync(device)
     seconds = (time.perf_counter() - started) / repeats
     return {
         "batch": int(b.idx.numel()),

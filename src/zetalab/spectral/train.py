@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,53 @@ def christoffel_check(model: GeodesicSpectralNODE, data: Spectra, eps: float) ->
     return compare_christoffel(model.metric, grid_c, idx.repeat(c.numel()), eps)
 
 
+def optimiser_step(
+    model: GeodesicSpectralNODE,
+    opt: Optimisers,
+    sampler: TransitionSampler,
+    mega: torch.Tensor,
+    cfg: SpectralConfig,
+    device: torch.device,
+    after_micro: Callable[[torch.Tensor], None] | None = None,
+) -> torch.Tensor:
+    """One step of both optimisers on a mega-batch, gradients accumulated over micro-batches.
+
+    Shared by training and the throughput benchmark, so the benchmark times exactly the step
+    that training takes. Returns the mega-batch's summed loss on the device (no sync);
+    ``after_micro`` gets each micro-batch's shooting residuals.
+    """
+    use_amp, amp_dtype = amp_settings(cfg, device)
+    opt.metric.zero_grad(set_to_none=True)
+    opt.flow.zero_grad(set_to_none=True)
+    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    for micro in mega.split(cfg.train.micro_batch):
+        b = sampler.batch(micro)
+        autocast = (
+            torch.autocast(device.type, dtype=amp_dtype) if use_amp else contextlib.nullcontext()
+        )
+        with autocast:
+            pred, residual = model(b.c_from, b.c_to, b.a_from, b.idx)
+            loss = nn.functional.mse_loss(pred.float(), b.a_to.float())
+        opt.scaler.scale(loss * (micro.shape[0] / mega.shape[0])).backward()
+        loss_sum += loss.detach().double() * micro.shape[0]
+        if after_micro is not None:
+            after_micro(residual)
+    opt.scaler.unscale_(opt.metric)
+    opt.scaler.unscale_(opt.flow)
+    nn.utils.clip_grad_norm_(model.metric.parameters(), cfg.train.clip_norm)
+    nn.utils.clip_grad_norm_(model.flow.parameters(), cfg.train.clip_norm)
+    opt.scaler.step(opt.metric)
+    opt.scaler.step(opt.flow)
+    opt.scaler.update()
+    return loss_sum
+
+
+def sync(device: torch.device) -> None:
+    """Wait for queued CUDA work, so wall-clock timings cover it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def train(
     cfg: SpectralConfig,
     data: Spectra,
@@ -225,45 +273,29 @@ def train(
     )
     profiler = _start_profiler(device) if tc.profile and profile_trace else None
     profiled_steps = 0
+
+    def after_micro(residual: torch.Tensor) -> None:
+        nonlocal profiler, profiled_steps
+        monitor.add(residual)
+        if profiler is not None:
+            profiler.step()
+            profiled_steps += 1
+            if profiled_steps >= tc.profile_steps:
+                _stop_profiler(profiler, profile_trace)
+                profiler = None
+
     model.train()
     for epoch in range(start_epoch + 1, tc.epochs + 1):
-        _sync(device)
+        sync(device)
         started = time.perf_counter()
         solves_before = model.ode_solves
         order = sampler.epoch_order(cfg.seed, epoch, tc.wavelengths_per_epoch)
         loss_sum = torch.zeros((), device=device, dtype=torch.float64)
         steps = 0
         for mega in order.split(tc.mega_batch):
-            opt.metric.zero_grad(set_to_none=True)
-            opt.flow.zero_grad(set_to_none=True)
-            for micro in mega.split(tc.micro_batch):
-                b = sampler.batch(micro)
-                autocast = (
-                    torch.autocast(device.type, dtype=amp_dtype)
-                    if use_amp
-                    else contextlib.nullcontext()
-                )
-                with autocast:
-                    pred, residual = model(b.c_from, b.c_to, b.a_from, b.idx)
-                    loss = nn.functional.mse_loss(pred.float(), b.a_to.float())
-                opt.scaler.scale(loss * (micro.shape[0] / mega.shape[0])).backward()
-                loss_sum += loss.detach().double() * micro.shape[0]
-                monitor.add(residual)
-                if profiler is not None:
-                    profiler.step()
-                    profiled_steps += 1
-                    if profiled_steps >= tc.profile_steps:
-                        _stop_profiler(profiler, profile_trace)
-                        profiler = None
-            opt.scaler.unscale_(opt.metric)
-            opt.scaler.unscale_(opt.flow)
-            nn.utils.clip_grad_norm_(model.metric.parameters(), tc.clip_norm)
-            nn.utils.clip_grad_norm_(model.flow.parameters(), tc.clip_norm)
-            opt.scaler.step(opt.metric)
-            opt.scaler.step(opt.flow)
-            opt.scaler.update()
+            loss_sum += optimiser_step(model, opt, sampler, mega, cfg, device, after_micro)
             steps += 1
-        _sync(device)
+        sync(device)
         seconds = time.perf_counter() - started
         n = int(order.shape[0])
         shots = monitor.flush(f"epoch {epoch}")
@@ -318,11 +350,6 @@ def train(
         "amp": use_amp,
     }
     return TrainOutcome(model, history, summary)
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _start_profiler(device: torch.device) -> torch.profiler.profile:
