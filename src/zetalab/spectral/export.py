@@ -24,26 +24,25 @@ from torch import nn
 from zetalab.io import atomic_path, sha256_file
 from zetalab.spectral.data import Spectra
 from zetalab.spectral.dynamics import CoupledDynamics
+from zetalab.spectral.infer import META_KEY
 from zetalab.spectral.integrate import rk4_fixed
 from zetalab.spectral.model import GeodesicSpectralNODE
 from zetalab.spectral.shooting import shoot
 
 log = logging.getLogger(__name__)
 
-META_KEY = "zetalab_spectral.json"
-
 
 class UnrolledSpectralModel(nn.Module):
     """forward(c_from (B,), c_to (B,), a_from (B, W)) -> A at c_to (B, W); no branches."""
 
-    def __init__(self, model: GeodesicSpectralNODE, steps: int | None = None):
+    def __init__(self, model: GeodesicSpectralNODE):
         super().__init__()
         self.metric = model.metric
         self.flow = model.flow
         self.newton_steps = model.shooting_cfg.newton_steps
         self.shooting_steps = model.shooting_cfg.steps
         self.quad_points = model.shooting_cfg.quad_points
-        self.steps = steps or model.solver_cfg.steps
+        self.steps = model.solver_cfg.steps
         self.fd_eps = model.solver_cfg.fd_eps
         self.dynamics = CoupledDynamics(self.metric, self.flow, "fd", self.fd_eps)
         self.register_buffer("wavelength_index", torch.arange(model.n_wavelengths))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-META_KEY = "zetalab_spectral.json"
+META_KEY = "zetalab_spectral.json"  # the metadata entry of both file kinds (export writes it)
 
 
 class InferenceError(Exception):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zetalab.spectral.config import ModelConfig, ShootingConfig, SolverConfig
+from zetalab.spectral.config import ModelConfig, ShootingConfig, SolverConfig, SpectralConfig
+from zetalab.spectral.device import torch_dtype
 from zetalab.spectral.dynamics import CoupledDynamics, SpectralFlowNet
 from zetalab.spectral.integrate import solve
 from zetalab.spectral.metric import MetricNet
@@ -75,5 +76,9 @@ class GeodesicSpectralNODE(nn.Module):
         return self(c_a, c_b, spectrum, idx)[0]
 
 
-def build_model(n_wavelengths: int, model, solver, shooting, device, dtype) -> GeodesicSpectralNODE:
-    return GeodesicSpectralNODE(n_wavelengths, model, solver, shooting).to(device, dtype)
+def build_model(
+    cfg: SpectralConfig, n_wavelengths: int, device: torch.device
+) -> GeodesicSpectralNODE:
+    """A model with the config's architecture and solvers, in its dtype on `device`."""
+    model = GeodesicSpectralNODE(n_wavelengths, cfg.model, cfg.solver, cfg.shooting)
+    return model.to(device, torch_dtype(cfg.dtype))

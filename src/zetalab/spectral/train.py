@@ -30,7 +30,6 @@ from zetalab.io import atomic_path
 from zetalab.spectral.christoffel import compare_christoffel
 from zetalab.spectral.config import SpectralConfig
 from zetalab.spectral.data import Spectra, ordered_transitions
-from zetalab.spectral.device import torch_dtype
 from zetalab.spectral.model import GeodesicSpectralNODE, build_model
 from zetalab.spectral.shooting import ShootingMonitor
 
@@ -158,9 +157,7 @@ class TrainOutcome:
 
 def new_model(cfg: SpectralConfig, n_wavelengths: int, device: torch.device):
     torch.manual_seed(cfg.seed)
-    return build_model(
-        n_wavelengths, cfg.model, cfg.solver, cfg.shooting, device, torch_dtype(cfg.dtype)
-    )
+    return build_model(cfg, n_wavelengths, device)
 
 
 def christoffel_check(model: GeodesicSpectralNODE, data: Spectra, eps: float) -> dict:
@@ -389,15 +386,7 @@ def save_model(path: str | Path, outcome: TrainOutcome, cfg: SpectralConfig, dat
 
 def load_model(path: str | Path, device: torch.device) -> tuple[GeodesicSpectralNODE, dict]:
     state = torch.load(path, map_location="cpu", weights_only=False)
-    cfg = SpectralConfig.load(json.loads(json.dumps(state["config"])))
-    model = build_model(
-        state["n_wavelengths"],
-        cfg.model,
-        cfg.solver,
-        cfg.shooting,
-        device,
-        torch_dtype(cfg.dtype),
-    )
+    model = build_model(SpectralConfig.load(state["config"]), state["n_wavelengths"], device)
     model.load_state_dict(state["model"])
     model.eval()
     return model, state
