@@ -49,11 +49,16 @@ def _endpoint(dyn: GeodesicDynamics, c_a, v0, steps: int) -> torch.Tensor:
     return rk4_fixed(dyn, torch.stack([c_a, v0], dim=1), steps)[:, 0]
 
 
-def newton_update(metric: Metric, c_a, c_b, idx, v0, c1) -> torch.Tensor:
-    """One Newton step on v(0) with the exact-flow slope sqrt(g(c_a) / g(c1))."""
+def newton_factor(metric: Metric, c_a, idx, c1) -> torch.Tensor:
+    """1 / (d c(1) / d v(0)) of the exact flow, sqrt(g(c1) / g(c_a)): one metric call."""
     g = metric(torch.cat([c_a, c1]), idx.repeat(2)).to(c_a.dtype)
     g_a, g_1 = g.chunk(2)
-    return v0 - (c1 - c_b) * torch.sqrt(g_1 / g_a)
+    return torch.sqrt(g_1 / g_a)
+
+
+def newton_update(metric: Metric, c_a, c_b, idx, v0, c1) -> torch.Tensor:
+    """One Newton step on v(0) with the exact-flow slope sqrt(g(c_a) / g(c1))."""
+    return v0 - (c1 - c_b) * newton_factor(metric, c_a, idx, c1)
 
 
 def shoot(
@@ -88,10 +93,8 @@ def shoot(
         c1 = _endpoint(dyn, c_a, v0, steps)
         if differentiable:
             with torch.no_grad():
-                g = metric(torch.cat([c_a, c1]), idx.repeat(2)).to(c_a.dtype)
-                g_a, g_1 = g.chunk(2)
-                slope = torch.sqrt(g_1 / g_a)
-            v0 = v0 - (c1 - c_b) * slope
+                factor = newton_factor(metric, c_a, idx, c1)
+            v0 = v0 - (c1 - c_b) * factor
             residual = (c1 - c_b).detach()
         else:
             residual = c1 - c_b
