@@ -21,7 +21,7 @@ from zetalab import leaderboard as lb
 from zetalab.baselines import observed_view, run_baseline
 from zetalab.dataset import Splits, ZeroData, load_zero_data, make_splits
 from zetalab.errors import ZetalabError
-from zetalab.evaluation import evaluate_predictions, window_spacings
+from zetalab.evaluation import evaluate_predictions, split_indices, window_spacings
 from zetalab.io import json_safe, read_json, write_json_atomic, write_text_atomic
 from zetalab.predictions import load_predictions, save_predictions
 from zetalab.unfold import heights_from_deltas
@@ -249,7 +249,7 @@ def plot_predictions_job(
     from zetalab import plots
 
     data, splits = dataset_setup(zeros_path, dataset)
-    horizon = np.concatenate([splits.extrapolation, splits.holdout])
+    horizon = split_indices(splits, "horizon")
     sl = horizon - 1
     runs = {run_label(p): load_predictions(p, splits.total)["delta_pred"] for p in run_predictions}
     bases = {

@@ -163,7 +163,7 @@ class Trainer:
             # time, so prediction memory is that of one training step.
             self.eval_batches = [
                 self._prepare(induced_subgraph(nodes, p.graph.primes))
-                for nodes in cluster_groups(self.members, self.tcfg["clusters_per_step"], None)
+                for nodes in cluster_groups(self.members, per_step, None)
             ]
 
     # -- features and batches -------------------------------------------------------------
@@ -259,6 +259,7 @@ class Trainer:
             if batch is None:
                 pred = self.model(self._features(observed), self.adj)
                 target_pos = torch.nonzero(hidden).squeeze(1)
+                target = self.delta_t[target_pos]
                 pairs = self.train_pairs
                 full_train = pred[: self.problem.N]
                 size = self.problem.total
@@ -266,9 +267,8 @@ class Trainer:
                 nodes = batch["nodes"]
                 pred = self.model(self._features(observed, nodes), batch["adj"])
                 target_pos = torch.nonzero(hidden[nodes]).squeeze(1)
+                target = self.delta_t[nodes[target_pos]]
                 pairs, full_train, size = batch["pairs"], None, batch["size"]
-                nodes_target = nodes[target_pos]
-            target = self.delta_t[target_pos] if batch is None else self.delta_t[nodes_target]
             terms = self._loss_terms(pred, target_pos, target, pairs, full_train)
             total = self._total(terms)
             if nan_now:

@@ -24,7 +24,13 @@ from zetalab.graph import (
     validate_primes,
 )
 from zetalab.losses import number_variance, rg_lags
-from zetalab.partition import Partition, load_partition, partition_graph, read_partition_meta
+from zetalab.partition import (
+    Partition,
+    check_num_parts,
+    load_partition,
+    partition_graph,
+    read_partition_meta,
+)
 
 
 @dataclass
@@ -125,11 +131,8 @@ def build_problem(
     primes = validate_primes(config["graph"]["primes"])
     kind = config["run"]["kind"]
     part_cfg = config["graph"]["partition"]
-    if kind == "minibatch" and part_cfg["num_parts"] > total:
-        raise ZetalabError(
-            f"graph.partition.num_parts = {part_cfg['num_parts']} but the graph has {total} nodes",
-            f"use 1 ≤ graph.partition.num_parts ≤ {total}",
-        )
+    if kind == "minibatch":
+        check_num_parts(part_cfg["num_parts"], total)
     if isinstance(zeros, ZeroData):
         if len(zeros.gammas) < total:
             raise ZetalabError(
