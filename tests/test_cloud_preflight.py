@@ -90,8 +90,8 @@ def test_malformed_values_are_named(cloud_env):
     cloud_env.setenv("ZETALAB_GCP_REGION", "Europe West")
     cloud_env.setenv("ZETALAB_GCP_PROJECT", "My_Project")
     text = problems_text(profile_settings())
-    assert "ZETALAB_GCP_REGION='Europe West' is not a valid the Google Batch region" in text
-    assert "ZETALAB_GCP_PROJECT='My_Project' is not a valid" in text
+    assert "ZETALAB_GCP_REGION='Europe West' is not a valid Google Batch region" in text
+    assert "ZETALAB_GCP_PROJECT='My_Project' is not a valid Google Cloud project id" in text
 
 
 def test_bucket_given_as_url_is_explained(cloud_env):

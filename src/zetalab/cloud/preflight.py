@@ -93,7 +93,8 @@ def setting_problems(settings: CloudSettings) -> list[str]:
         elif unset is not None:
             problems.append(_missing(unset, what, example))
         elif pattern is not None and not pattern.match(value):
-            problems.append(f"{var}={value!r} is not a valid {what}; e.g. {var}={example}")
+            kind = what.removeprefix("the ")
+            problems.append(f"{var}={value!r} is not a valid {kind}; e.g. {var}={example}")
 
     if settings.uses_batch:
         check(
@@ -105,22 +106,15 @@ def setting_problems(settings: CloudSettings) -> list[str]:
         )
         check(settings.batch_region, REGION_VAR, "the Google Batch region", "europe-west4", _REGION)
         image = settings.container_image
-        if image is None or image.startswith("snakemake/snakemake"):
-            problems.append(
-                _missing(
-                    IMAGE_VAR,
-                    "the worker container built from ./Dockerfile",
-                    "europe-west4-docker.pkg.dev/my-project/zetalab/worker:0.1.0",
-                )
-            )
-        else:
-            check(
-                image,
-                IMAGE_VAR,
-                "the worker container built from ./Dockerfile",
-                "europe-west4-docker.pkg.dev/my-project/zetalab/worker:0.1.0",
-                None,
-            )
+        if image is not None and image.startswith("snakemake/snakemake"):
+            image = None  # Snakemake's own default image: the worker image was never set
+        check(
+            image,
+            IMAGE_VAR,
+            "the worker container built from ./Dockerfile",
+            "europe-west4-docker.pkg.dev/my-project/zetalab/worker:0.1.0",
+            None,
+        )
         if not settings.uses_gcs:
             problems.append(
                 "Google Batch workers share no file system with this machine: the default "
