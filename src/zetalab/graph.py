@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from zetalab.errors import ZetalabError
-from zetalab.io import atomic_path
+from zetalab.io import atomic_path, read_npz
 
 
 def is_prime(n: int) -> bool:
@@ -142,31 +142,27 @@ def save_graph(path: str | Path, graph: PrimeGraph) -> None:
 
 def read_graph_meta(path: str | Path) -> tuple[int, tuple[int, ...]]:
     """(num_nodes, primes) without loading the edges."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return int(data["num_nodes"]), tuple(int(p) for p in data["primes"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise ZetalabError(
-            f"{path} is not a readable graph file ({exc})",
-            "delete it and rerun the graph_build rule",
-        ) from exc
+    return read_npz(
+        path,
+        lambda data: (int(data["num_nodes"]), tuple(int(p) for p in data["primes"])),
+        "graph",
+        "graph_build",
+    )
 
 
 def load_graph(path: str | Path) -> PrimeGraph:
     """Read a graph and check it against the edge-count formula."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            graph = PrimeGraph(
-                int(data["num_nodes"]),
-                tuple(int(p) for p in data["primes"]),
-                data["src"].astype(np.int64),
-                data["dst"].astype(np.int64),
-            )
-    except (OSError, ValueError, KeyError) as exc:
-        raise ZetalabError(
-            f"{path} is not a readable graph file ({exc})",
-            "delete it and rerun the graph_build rule",
-        ) from exc
+    graph = read_npz(
+        path,
+        lambda data: PrimeGraph(
+            int(data["num_nodes"]),
+            tuple(int(p) for p in data["primes"]),
+            data["src"].astype(np.int64),
+            data["dst"].astype(np.int64),
+        ),
+        "graph",
+        "graph_build",
+    )
     if graph.num_edges != expected_edge_count(graph.num_nodes, list(graph.primes)):
         raise ZetalabError(
             f"{path} has {graph.num_edges} edges, not the Σ_p (M − p) the formula gives",

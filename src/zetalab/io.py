@@ -11,11 +11,13 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -74,6 +76,19 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     except json.JSONDecodeError as exc:
         raise ZetalabError(
             f"{path} is not valid JSON ({exc})", "delete it and rerun the rule that writes it"
+        ) from exc
+
+
+def read_npz(path: str | os.PathLike[str], read: Callable[[Any], T], what: str, rule: str) -> T:
+    """`read(data)` on an .npz file; a missing or damaged file names the rule that rewrites it."""
+    from zetalab.errors import ZetalabError
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return read(data)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ZetalabError(
+            f"{path} is not a readable {what} file ({exc})", f"delete it and rerun the {rule} rule"
         ) from exc
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from zetalab.errors import ZetalabError
 from zetalab.graph import PrimeGraph
-from zetalab.io import atomic_path
+from zetalab.io import atomic_path, read_npz
 
 METHODS = ("metis", "contiguous")
 
@@ -112,33 +112,29 @@ def save_partition(path: str | Path, partition: Partition, primes: tuple[int, ..
 
 def read_partition_meta(path: str | Path) -> tuple[str, int, int, tuple[int, ...]]:
     """(method, num_parts, num_nodes, primes) of a partition file."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return (
-                str(data["method"]),
-                int(data["num_parts"]),
-                len(data["parts"]),
-                tuple(int(p) for p in data["primes"]),
-            )
-    except (OSError, ValueError, KeyError) as exc:
-        raise ZetalabError(
-            f"{path} is not a readable partition file ({exc})",
-            "delete it and rerun the graph_partition rule",
-        ) from exc
+    return read_npz(
+        path,
+        lambda data: (
+            str(data["method"]),
+            int(data["num_parts"]),
+            len(data["parts"]),
+            tuple(int(p) for p in data["primes"]),
+        ),
+        "partition",
+        "graph_partition",
+    )
 
 
 def load_partition(path: str | Path) -> Partition:
     """Read a partition and check that every node has a valid part."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            p = Partition(
-                str(data["method"]), int(data["num_parts"]), data["parts"].astype(np.int64)
-            )
-    except (OSError, ValueError, KeyError) as exc:
-        raise ZetalabError(
-            f"{path} is not a readable partition file ({exc})",
-            "delete it and rerun the graph_partition rule",
-        ) from exc
+    p = read_npz(
+        path,
+        lambda data: Partition(
+            str(data["method"]), int(data["num_parts"]), data["parts"].astype(np.int64)
+        ),
+        "partition",
+        "graph_partition",
+    )
     if p.parts.size and (p.parts.min() < 0 or p.parts.max() >= p.num_parts):
         raise ZetalabError(
             f"{path} assigns nodes to parts outside 0..{p.num_parts - 1}",

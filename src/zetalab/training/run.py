@@ -74,7 +74,7 @@ def train_from_files(
         paths.metrics.parent,
         metrics["status"],
         metrics["epochs_run"],
-        metrics["final_extrapolation"]["rmse_spacing"] or float("nan"),
+        _or_nan(metrics["final_extrapolation"]["rmse_spacing"]),
     )
     return metrics
 
@@ -108,3 +108,7 @@ def write_failed_run(
     }
     write_json_atomic(paths.metrics, metrics)
     return metrics
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else value
