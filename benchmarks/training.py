@@ -30,13 +30,13 @@ def run_case(variant: str, n: int, epochs: int, threads: int) -> dict:
     import torch
 
     from zetalab.config import load_config
-    from zetalab.dataset import zero_data
-    from zetalab.graph import build_graph
-    from zetalab.partition import partition_graph
-    from zetalab.runconfig import resolve_run_config
-    from zetalab.training.loop import RunPaths, Trainer
-    from zetalab.training.problem import build_problem
-    from zetalab.training.resources import process_peak_bytes
+    from zetalab.learning.dataset import zero_data
+    from zetalab.learning.graph import build_graph
+    from zetalab.learning.loop import RunPaths, Trainer
+    from zetalab.learning.partition import partition_graph
+    from zetalab.learning.problem import build_problem
+    from zetalab.learning.resources import process_peak_bytes
+    from zetalab.learning.runconfig import resolve_run_config
     from zetalab.unfold import inverse_smooth_count
 
     torch.set_num_threads(threads)

@@ -1,10 +1,10 @@
 # Rules of the evaluate stage (SPEC §6–§7): baselines, the scoring of every run and baseline,
 # the leaderboard, the A/B verdict and the report's figures. Path logic lives in
-# zetalab.results_paths, the work in zetalab.evaluate_files.
+# zetalab.evaluation.paths, the work in zetalab.evaluation.jobs.
 import functools
 
-from zetalab.baselines import BASELINES
-from zetalab.results_paths import TARGET_PATTERN, baseline_files, evaluation_inputs
+from zetalab.evaluation.baselines import BASELINES
+from zetalab.evaluation.paths import TARGET_PATTERN, baseline_files, evaluation_inputs
 
 BASELINE_NAMES: list[str] = list(config["baselines"]["names"])
 # ab_run_files(name): that file of every run of the A/B study (cfg "ab", variants × seeds).

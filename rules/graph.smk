@@ -1,8 +1,8 @@
 # Rules of the graph stage: the prime-offset graph over zeros 1..N+2H and its partitions
 # (SPEC §4). Paths carry the node count and the prime set, so sweeps over primes get their
 # own graphs: results/graphs/n{total}_p{2-3-5-7-11-13}/graph.npz. Path logic lives in
-# zetalab.training.workflow.
-from zetalab.training import workflow as learning_paths
+# zetalab.learning.workflow.
+from zetalab.learning import workflow as learning_paths
 
 graph_path = learning_paths.graph_path
 partition_path = learning_paths.partition_path

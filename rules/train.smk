@@ -1,7 +1,7 @@
 # Rules of the train stage: one job per (cfg, variant, seed) (SPEC §6). A run's config is the
 # main config + the overrides named by cfg (RUN_CONFIGS / RUN_CONFIG_FILES in common.smk) + the
-# variant (train.variants); zetalab.runconfig resolves and validates it, and
-# zetalab.training.workflow derives the job's inputs from it.
+# variant (train.variants); zetalab.learning.runconfig resolves and validates it, and
+# zetalab.learning.workflow derives the job's inputs from it.
 import functools
 
 TRAIN_VARIANTS: list[str] = list(config["train"]["variants"])

@@ -1,6 +1,6 @@
 """ab_verdict: Scenario A or B from the paired test across seeds (thin entry point)."""
 
-from zetalab.evaluate_files import verdict_job
+from zetalab.evaluation.jobs import verdict_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

@@ -1,6 +1,6 @@
 """baseline: fit one baseline on the train zeros and predict every node (thin entry point)."""
 
-from zetalab.evaluate_files import baseline_job
+from zetalab.evaluation.jobs import baseline_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

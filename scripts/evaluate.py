@@ -1,6 +1,6 @@
 """evaluate: score one run's or baseline's predictions.npz (thin entry point)."""
 
-from zetalab.evaluate_files import evaluate_job
+from zetalab.evaluation.jobs import evaluate_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

@@ -2,8 +2,8 @@
 
 import logging
 
-from zetalab.graph import build_graph, graph_stats, save_graph
 from zetalab.io import write_json_atomic
+from zetalab.learning.graph import build_graph, graph_stats, save_graph
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

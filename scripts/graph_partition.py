@@ -3,10 +3,10 @@
 import logging
 import time
 
-from zetalab.graph import load_graph
 from zetalab.io import write_json_atomic
+from zetalab.learning.graph import load_graph
+from zetalab.learning.partition import partition_graph, partition_stats, save_partition
 from zetalab.logsetup import log_to
-from zetalab.partition import partition_graph, partition_stats, save_partition
 
 log_to(snakemake.log[0])
 log = logging.getLogger("graph_partition")

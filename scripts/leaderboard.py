@@ -1,6 +1,6 @@
 """leaderboard: one row per run and per baseline, CSV + markdown + HTML (thin entry point)."""
 
-from zetalab.evaluate_files import leaderboard_job
+from zetalab.evaluation.jobs import leaderboard_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

@@ -1,6 +1,6 @@
 """plot_ab_verdict: per-seed errors of the compared variants, paired by seed."""
 
-from zetalab.evaluate_files import plot_verdict_job
+from zetalab.evaluation.jobs import plot_verdict_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

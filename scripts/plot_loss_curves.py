@@ -1,6 +1,6 @@
 """plot_loss_curves: per-epoch losses and extrapolation error of the A/B runs."""
 
-from zetalab.evaluate_files import plot_loss_job
+from zetalab.evaluation.jobs import plot_loss_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

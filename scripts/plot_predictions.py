@@ -1,6 +1,6 @@
 """plot_predictions: predicted vs true zeros over the horizon; spacing histograms vs GUE."""
 
-from zetalab.evaluate_files import plot_predictions_job
+from zetalab.evaluation.jobs import plot_predictions_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

@@ -1,6 +1,6 @@
 """plot_variance: v(L) curves of the true zeros and of every predictor."""
 
-from zetalab.evaluate_files import plot_variance_job
+from zetalab.evaluation.jobs import plot_variance_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])

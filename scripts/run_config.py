@@ -3,8 +3,8 @@
 import logging
 
 from zetalab.io import write_json_atomic
+from zetalab.learning.runconfig import run_overrides
 from zetalab.logsetup import log_to
-from zetalab.runconfig import run_overrides
 
 log_to(snakemake.log[0])
 overrides = run_overrides(dict(snakemake.params.overrides))

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
+from zetalab.learning.loop import RunPaths
+from zetalab.learning.run import train_from_files
 from zetalab.logsetup import log_to
-from zetalab.training.loop import RunPaths
-from zetalab.training.run import train_from_files
 
 log_to(snakemake.log[0])
 out = snakemake.output

@@ -8,7 +8,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from zetalab.baselines import (
+from zetalab.errors import ZetalabError
+from zetalab.evaluation.baselines import (
     ar_forecast,
     ar_one_step,
     explicit_formula_series,
@@ -19,10 +20,9 @@ from zetalab.baselines import (
     solve_positions,
     wave_terms,
 )
-from zetalab.dataset import make_splits, zero_data
-from zetalab.errors import ZetalabError
-from zetalab.evaluate_files import baseline_job
-from zetalab.scoring import prediction_errors
+from zetalab.evaluation.jobs import baseline_job
+from zetalab.evaluation.scoring import prediction_errors
+from zetalab.learning.dataset import make_splits, zero_data
 
 WINDOW = np.arange(10_002, 20_001)  # the zeros 10,002–20,000
 

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from zetalab.dataset import make_splits, zero_data
 from zetalab.errors import ZetalabError
-from zetalab.evaluate_files import evaluate_job
-from zetalab.evaluation import (
+from zetalab.evaluation.jobs import evaluate_job
+from zetalab.evaluation.metrics import (
     evaluate_predictions,
     ks_to_gue,
     lags_for,
@@ -19,7 +18,8 @@ from zetalab.evaluation import (
     wigner_pdf,
     window_spacings,
 )
-from zetalab.predictions import save_predictions
+from zetalab.evaluation.predictions import save_predictions
+from zetalab.learning.dataset import make_splits, zero_data
 
 
 def test_wigner_cdf_is_the_integral_of_the_surmise():

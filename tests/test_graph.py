@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from zetalab.errors import ZetalabError
-from zetalab.graph import (
+from zetalab.learning.graph import (
     build_graph,
     expected_edge_count,
     first_primes,
@@ -14,7 +14,7 @@ from zetalab.graph import (
     save_graph,
     validate_primes,
 )
-from zetalab.partition import (
+from zetalab.learning.partition import (
     load_partition,
     partition_graph,
     partition_stats,

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from zetalab.dataset import make_splits, zero_data
 from zetalab.errors import ZetalabError
+from zetalab.evaluation.predictions import load_predictions, save_predictions
+from zetalab.evaluation.scoring import prediction_errors
 from zetalab.io import atomic_path, read_json, sha256_file, write_json_atomic
-from zetalab.predictions import load_predictions, save_predictions
-from zetalab.scoring import prediction_errors
+from zetalab.learning.dataset import make_splits, zero_data
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from zetalab.losses import (
+from zetalab.learning.losses import (
     gue_mmd,
     gue_nll,
     kernel_mean,

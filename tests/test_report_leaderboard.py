@@ -2,7 +2,7 @@
 
 import math
 
-from zetalab.leaderboard import build_table, summary_lines, to_html, to_markdown
+from zetalab.evaluation.leaderboard import build_table, summary_lines, to_html, to_markdown
 
 
 def _row(name, kind, seed, extrap, hold, status="completed"):

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from zetalab import plots
-from zetalab.verdict import RunResult, ab_verdict
+from zetalab.evaluation import plots
+from zetalab.evaluation.verdict import RunResult, ab_verdict
 
 
 def _is_png(path):

@@ -6,7 +6,7 @@ import pytest
 
 from zetalab.config import load_config
 from zetalab.errors import ZetalabError
-from zetalab.runconfig import MissingReferenceError, resolve_run_config, run_overrides
+from zetalab.learning.runconfig import MissingReferenceError, resolve_run_config, run_overrides
 
 
 @pytest.fixture()

@@ -117,7 +117,7 @@ def test_best_and_top_files_feed_later_phases(collected: SweepPlan) -> None:
     ]  # fmt: skip
     assert top["ranks"]["rank5"]["objective"] is None  # JSON has no inf
     # the next phase's trials resolve their frozen primes from best.json
-    from zetalab.runconfig import resolve_references
+    from zetalab.learning.runconfig import resolve_references
 
     trial = collected.trials["opt"][0]
     assert resolve_references(trial.overrides)["graph"]["primes"] == [2, 3, 5, 7]

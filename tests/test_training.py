@@ -9,14 +9,14 @@ import pytest
 import torch
 
 from zetalab.config import load_config
-from zetalab.dataset import zero_data
 from zetalab.errors import ZetalabError
-from zetalab.graph import build_graph, save_graph
-from zetalab.partition import partition_graph, save_partition
-from zetalab.predictions import load_predictions
-from zetalab.runconfig import resolve_run_config
-from zetalab.training.loop import HISTORY_COLUMNS, RunPaths, TrainingInterrupted
-from zetalab.training.run import train_run
+from zetalab.evaluation.predictions import load_predictions
+from zetalab.learning.dataset import zero_data
+from zetalab.learning.graph import build_graph, save_graph
+from zetalab.learning.loop import HISTORY_COLUMNS, RunPaths, TrainingInterrupted
+from zetalab.learning.partition import partition_graph, save_partition
+from zetalab.learning.run import train_run
+from zetalab.learning.runconfig import resolve_run_config
 
 N, H = 600, 20
 TINY = {
@@ -174,7 +174,7 @@ def test_graph_and_partition_files_are_matched_to_the_run(zeros, tmp_path):
 def test_a_crashed_sweep_trial_is_recorded_as_failed(tmp_path):
     """record_failure (sweep trials): the crash is recorded, not raised; A/B runs still raise."""
     from zetalab.io import write_json_atomic
-    from zetalab.training.run import train_from_files
+    from zetalab.learning.run import train_from_files
 
     run_config = tmp_path / "cfg.json"
     write_json_atomic(run_config, {"overrides": TINY})

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from zetalab.verdict import (
+from zetalab.evaluation.verdict import (
     SCENARIO_A,
     SCENARIO_B,
     RunResult,

@@ -2,7 +2,7 @@
 
 A later phase freezes an earlier phase's winner by *referring* to its result file, so the
 value is read when the trial runs, never copied into a config at parse time; the references
-are resolved by zetalab.runconfig, the same code the training rule uses.
+are resolved by zetalab.learning.runconfig, the same code the training rule uses.
 """
 
 from __future__ import annotations

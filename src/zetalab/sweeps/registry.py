@@ -14,15 +14,15 @@ from typing import Any
 
 from zetalab.config import deep_merge
 from zetalab.errors import ZetalabError
-from zetalab.graph import validate_primes
-from zetalab.partition import check_num_parts
+from zetalab.learning.graph import validate_primes
+from zetalab.learning.partition import check_num_parts
+from zetalab.learning.workflow import run_graph_files
 from zetalab.sweeps.plan import SweepPlan
 from zetalab.sweeps.trials import Trial
-from zetalab.training.workflow import run_graph_files
 
 
 def run_view(config: Mapping[str, Any], overrides: Mapping[str, Any], variant: str) -> dict:
-    """Main config + overrides + variant, merged as zetalab.runconfig does but without its
+    """Main config + overrides + variant, merged as zetalab.learning.runconfig does but without its
     schema pass, which is too slow to repeat per trial at parse time (the sweep files'
     values were checked against the schema when they were loaded)."""
     variant_spec = dict(config["train"]["variants"][variant])

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from zetalab.io import json_safe
-from zetalab.runconfig import resolve_references
+from zetalab.learning.runconfig import resolve_references
 from zetalab.sweeps.dotted import nest
 from zetalab.sweeps.spec import SweepSpec
 from zetalab.sweeps.trials import Trial
 
 INF = math.inf
-# The history.csv column of each objective (zetalab.training.loop.HISTORY_COLUMNS).
+# The history.csv column of each objective (zetalab.learning.loop.HISTORY_COLUMNS).
 METRIC_COLUMNS: dict[str, str] = {
     "extrapolation_mse_height": "extrap_mse_height",
     "extrapolation_mae_height": "extrap_mae_height",

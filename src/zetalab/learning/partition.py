@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from zetalab.errors import ZetalabError
-from zetalab.graph import PrimeGraph
 from zetalab.io import atomic_path, read_npz
+from zetalab.learning.graph import PrimeGraph
 
 METHODS = ("metis", "contiguous")
 

@@ -38,7 +38,7 @@ def evaluation_inputs(
     baseline reads the main config's.
     """
     if m := RUN_TARGET.fullmatch(target):
-        from zetalab.training.workflow import train_inputs
+        from zetalab.learning.workflow import train_inputs
 
         zeros = train_inputs(config, registry, m["cfg"], m["variant"], zeros_path)["zeros"]
         return {

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from zetalab.errors import ZetalabError
-from zetalab.graph import primes_tag, validate_primes
-from zetalab.partition import check_num_parts
-from zetalab.runconfig import MissingReferenceError, resolve_run_config
+from zetalab.learning.graph import primes_tag, validate_primes
+from zetalab.learning.partition import check_num_parts
+from zetalab.learning.runconfig import MissingReferenceError, resolve_run_config
 
 
 def graph_dir(total: int, primes: list[int]) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from zetalab.dataset import Splits, ZeroData, load_zero_data, make_splits
 from zetalab.errors import ZetalabError
-from zetalab.features import static_features, wave_primes
-from zetalab.graph import (
+from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, make_splits
+from zetalab.learning.features import static_features, wave_primes
+from zetalab.learning.graph import (
     PrimeGraph,
     build_graph,
     load_graph,
@@ -23,8 +23,8 @@ from zetalab.graph import (
     read_graph_meta,
     validate_primes,
 )
-from zetalab.losses import number_variance, rg_lags
-from zetalab.partition import (
+from zetalab.learning.losses import number_variance, rg_lags
+from zetalab.learning.partition import (
     Partition,
     check_num_parts,
     load_partition,

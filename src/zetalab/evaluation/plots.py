@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from zetalab.evaluation import wigner_pdf
+from zetalab.evaluation.metrics import wigner_pdf
 from zetalab.io import atomic_path
 
 DPI = 110

@@ -3,8 +3,8 @@
 A run is deterministic given its resolved config and seed: model initialisation, the hidden
 masks, the cluster order and the MMD subsamples all draw from seeded generators whose states
 are checkpointed, so a run killed and resumed on CPU ends exactly where an uninterrupted run
-ends. The Extrapolation Error is scored after every epoch with `zetalab.scoring`, the same code
-that scores the final tables.
+ends. The Extrapolation Error is scored after every epoch with
+`zetalab.evaluation.scoring`, the same code that scores the final tables.
 """
 
 from __future__ import annotations
@@ -24,9 +24,17 @@ import numpy as np
 import torch
 
 from zetalab.errors import ZetalabError
-from zetalab.features import DYNAMIC_COLUMNS
+from zetalab.evaluation.predictions import save_predictions
+from zetalab.evaluation.scoring import prediction_errors
 from zetalab.io import atomic_path, json_safe, write_json_atomic, write_text_atomic
-from zetalab.losses import (
+from zetalab.learning.batches import (
+    cluster_groups,
+    consecutive_pairs,
+    hidden_mask,
+    induced_subgraph,
+)
+from zetalab.learning.features import DYNAMIC_COLUMNS
+from zetalab.learning.losses import (
     gue_mmd,
     gue_nll,
     kernel_mean,
@@ -35,19 +43,11 @@ from zetalab.losses import (
     spacings,
     wigner_sample,
 )
-from zetalab.models import PrimeGNN, count_parameters, normalized_adjacency
-from zetalab.predictions import save_predictions
-from zetalab.scoring import prediction_errors
-from zetalab.training.batches import (
-    cluster_groups,
-    consecutive_pairs,
-    hidden_mask,
-    induced_subgraph,
-)
-from zetalab.training.problem import Problem
-from zetalab.training.resources import PeakMemory, pick_device, process_peak_bytes
+from zetalab.learning.models import PrimeGNN, count_parameters, normalized_adjacency
+from zetalab.learning.problem import Problem
+from zetalab.learning.resources import PeakMemory, pick_device, process_peak_bytes
 
-log = logging.getLogger("zetalab.training")
+log = logging.getLogger("zetalab.learning")
 
 LOSS_TERMS = ("mse", "gue_nll", "gue_mmd", "rg_penalty")
 HISTORY_COLUMNS = (

@@ -10,15 +10,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from zetalab.dataset import ZeroData
 from zetalab.errors import ZetalabError
+from zetalab.evaluation.predictions import save_predictions
 from zetalab.io import read_json, write_json_atomic, write_text_atomic
-from zetalab.predictions import save_predictions
-from zetalab.runconfig import resolve_run_config
-from zetalab.training.loop import HISTORY_COLUMNS, RunPaths, Trainer
-from zetalab.training.problem import build_problem
+from zetalab.learning.dataset import ZeroData
+from zetalab.learning.loop import HISTORY_COLUMNS, RunPaths, Trainer
+from zetalab.learning.problem import build_problem
+from zetalab.learning.runconfig import resolve_run_config
 
-log = logging.getLogger("zetalab.training")
+log = logging.getLogger("zetalab.learning")
 
 
 def train_run(
@@ -31,11 +31,11 @@ def train_run(
     threads: int | None = None,
     **hooks: Any,
 ) -> dict[str, Any]:
-    """Train one run of an already resolved config (see zetalab.runconfig) and write outputs."""
+    """Train one run of an already resolved config (zetalab.learning.runconfig); write outputs."""
     if "run" not in config:
         raise ZetalabError(
             "train_run needs a resolved run config (with its 'run' key)",
-            "pass the result of zetalab.runconfig.resolve_run_config",
+            "pass the result of zetalab.learning.runconfig.resolve_run_config",
         )
     if threads:
         torch.set_num_threads(int(threads))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from zetalab.errors import ZetalabError
-from zetalab.graph import first_primes, validate_primes
+from zetalab.learning.graph import first_primes, validate_primes
 
 DYNAMIC_COLUMNS = 2  # observed δ and observed flag change every epoch; the rest are static
 

@@ -17,15 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zetalab import leaderboard as lb
-from zetalab.baselines import observed_view, run_baseline
-from zetalab.dataset import Splits, ZeroData, load_zero_data, make_splits
 from zetalab.errors import ZetalabError
-from zetalab.evaluation import evaluate_predictions, split_indices, window_spacings
+from zetalab.evaluation import leaderboard as lb
+from zetalab.evaluation.baselines import observed_view, run_baseline
+from zetalab.evaluation.metrics import evaluate_predictions, split_indices, window_spacings
+from zetalab.evaluation.predictions import load_predictions, save_predictions
+from zetalab.evaluation.verdict import RunResult, ab_verdict, verdict_markdown
 from zetalab.io import json_safe, read_json, write_json_atomic, write_text_atomic
-from zetalab.predictions import load_predictions, save_predictions
+from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, make_splits
 from zetalab.unfold import heights_from_deltas
-from zetalab.verdict import RunResult, ab_verdict, verdict_markdown
 
 log = logging.getLogger("zetalab.evaluate")
 
@@ -160,7 +160,7 @@ def verdict_job(
     md_path: str | Path,
     html_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The A/B verdict from the runs' files (see zetalab.verdict)."""
+    """The A/B verdict from the runs' files (see zetalab.evaluation.verdict)."""
     runs = []
     for m, e in zip(run_metrics, run_evaluations, strict=True):
         metrics, evaluation = _load_json(m, "run metrics"), _load_json(e, "evaluation")
@@ -212,7 +212,7 @@ def run_label(metrics_path: str | Path) -> str:
 def plot_loss_job(
     histories: Sequence[str], baseline_evaluations: Mapping[str, str], path: str | Path
 ) -> None:
-    from zetalab import plots
+    from zetalab.evaluation import plots
 
     frames = {}
     for h in histories:
@@ -246,7 +246,7 @@ def plot_predictions_job(
     spacing_path: str | Path,
 ) -> None:
     """Predicted vs true zeros over the horizon, and spacing histograms against GUE."""
-    from zetalab import plots
+    from zetalab.evaluation import plots
 
     data, splits = dataset_setup(zeros_path, dataset)
     horizon = split_indices(splits, "horizon")
@@ -286,7 +286,7 @@ def plot_variance_job(
     run_evaluations: Sequence[str], baseline_evaluations: Mapping[str, str], path: str | Path
 ) -> None:
     """v(L) on the train window and on the horizon, truth vs every predictor."""
-    from zetalab import plots
+    from zetalab.evaluation import plots
 
     evaluations = {run_label(e): _load_json(e, "evaluation") for e in run_evaluations}
     evaluations |= {n: _load_json(e, "evaluation") for n, e in baseline_evaluations.items()}
@@ -309,7 +309,7 @@ def _nan_list(values: Sequence[Any]) -> list[float]:
 def plot_verdict_job(
     verdict_path: str | Path, baseline_evaluations: Mapping[str, str], path: str | Path
 ) -> None:
-    from zetalab import plots
+    from zetalab.evaluation import plots
 
     verdict = _load_json(verdict_path, "A/B verdict")
     lines = {

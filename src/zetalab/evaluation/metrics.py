@@ -1,7 +1,7 @@
 """Scoring of one predictions file: errors per split, skill, GUE statistics, v(L) curves.
 
 Models and baselines go through `evaluate_predictions` alike (errors via
-`zetalab.scoring.prediction_errors`), so every row of the leaderboard is comparable.
+`zetalab.evaluation.scoring.prediction_errors`), so every row of the leaderboard is comparable.
 
 - skill = 1 − MSE_model / MSE_smooth on the same split (smooth: δ̂ = 0). Positive only when
   the predictor places zeros closer than their smooth positions do.
@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from zetalab.dataset import Splits, ZeroData
-from zetalab.scoring import prediction_errors
+from zetalab.evaluation.scoring import prediction_errors
+from zetalab.learning.dataset import Splits, ZeroData
 
 ERROR_SPLITS = ("train", "validation", "extrapolation", "holdout")
 # Windows of consecutive zeros where spacings (and so KS) make sense; "horizon" is

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from zetalab.dataset import Splits, ZeroData
 from zetalab.errors import ZetalabError
-from zetalab.graph import first_primes
+from zetalab.learning.dataset import Splits, ZeroData
+from zetalab.learning.graph import first_primes
 from zetalab.unfold import inverse_smooth_count, theta_prime
 
 BASELINES = ("smooth", "ar", "prime_sum", "prime_sum_fit")

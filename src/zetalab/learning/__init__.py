@@ -1,0 +1,1 @@
+"""Study Z learning: zero data, prime graphs, partitions, features, GNNs, losses, training."""
