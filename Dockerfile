@@ -31,10 +31,10 @@ WORKDIR /opt/zetalab
 COPY pyproject.toml requirements.lock README.md ./
 COPY src ./src
 
-# requirements.lock pins the development machine's CPU torch wheel (a local file); the worker
-# takes the CUDA build of the same version from PyPI. Every other package: the lock, as
-# constraints, so `pip install .` resolves to exactly the pinned versions.
-RUN sed -E "s|^torch @ .*$|torch==${TORCH_VERSION}|" requirements.lock > /tmp/constraints.txt \
+# requirements.lock pins torch by version, so the worker takes the CUDA build of that version
+# from PyPI; every package is constrained by the lock, so `pip install .` resolves to exactly
+# the pinned versions.
+RUN cp requirements.lock /tmp/constraints.txt \
  && python -m pip install "pip==${PIP_VERSION}" \
  && python -m pip install -c /tmp/constraints.txt . \
  && python -m pip check \
