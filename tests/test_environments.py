@@ -21,7 +21,16 @@ FAMILIES = ("zeros", "learning", "spectral")
 FAMILY_NEEDS = {
     "zeros": {"numpy", "scipy", "numba", "python-flint", "mpmath", "jsonschema", "pyyaml"},
     "learning": {"numpy", "torch", "torch-geometric", "pymetis", "optuna", "pandas", "matplotlib"},
-    "spectral": {"numpy", "torch", "torchdiffeq", "onnx", "onnxscript", "matplotlib"},
+    "spectral": {
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "torch",
+        "torchdiffeq",
+        "onnx",
+        "onnxscript",
+        "matplotlib",
+    },
 }
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)$")
 
