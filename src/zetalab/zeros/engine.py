@@ -75,6 +75,7 @@ def compute_range(
             error_bound=max(stats.error_estimate, 1e-12 if start <= DELEGATE_BELOW else 0.0),
             error_bound_kind="estimate: Halley tail + Riemann–Siegel truncation / |Z′|",
             gram_block_count_checks=stats.count_checks,
+            arb_sign_evaluations=stats.arb_sign_evaluations,
             z_evaluations=evaluations,
             z_evaluations_per_zero=evaluations / max(1, count - max(0, DELEGATE_BELOW - start + 1)),
             evaluation_split={

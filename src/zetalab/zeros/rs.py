@@ -2,7 +2,9 @@
 
 Steps for an index range start..end (start above DELEGATE_BELOW):
 1. Gram points g_j around the range, Z at each (≈ one evaluation per zero).
-2. Bracket T_a < T_b at good Gram points ((−1)^j Z(g_j) > 0, |Z| well above the noise) and count
+   Every sample's sign is certified: |Z| must exceed a rigorous bound on the Riemann–Siegel
+   truncation plus the float64 rounding (`rs_bounds`), or Z is re-evaluated there in Arb.
+2. Bracket T_a < T_b at good Gram points ((−1)^j Z(g_j) > 0) and count
    the zeros in (T_a, T_b] with Arb's rigorous `zeta_nzeros`: that count is what must be found.
 3. Gram blocks that show fewer sign changes than their length (Rosser's rule) are sampled more
    densely; if the total is still short (a Rosser-rule violation moves zeros between blocks),
@@ -27,6 +29,7 @@ from zetalab.errors import ZetalabError
 from zetalab.unfold import inverse_smooth_count
 from zetalab.zeros.counting import count_zeros_upto
 from zetalab.zeros.frame import Frame
+from zetalab.zeros.rs_bounds import certify_signs
 
 DELEGATE_BELOW = 300  # zeros 1..300 (t < 542) come from flint
 GRAM_PAD = 8  # Gram points beyond each end of the range, so T_a and T_b can sit on good ones
@@ -37,8 +40,6 @@ MAX_DENSITY = 512  # samples per Gram interval at the deepest refinement
 # the limit sits 100× under the 1e-9 target; it still saves a confirming evaluation per zero.
 HALLEY_TAIL = 1e-11
 MAX_POLISH = 40
-# |Z| below this at a bracket point would make its sign untrustworthy
-Z_NOISE = 1e-8
 
 
 @dataclass
@@ -51,6 +52,8 @@ class RsStats:
     refine_evaluations: int = 0
     polish_evaluations: int = 0
     refined_blocks: int = 0
+    # samples whose |Z| did not exceed the rigorous error bound, so Arb decided their sign
+    arb_sign_evaluations: int = 0
     count_checks: list[dict] = field(default_factory=list)
     error_estimate: float = 0.0
 
@@ -110,9 +113,11 @@ def _try_block(start: int, end: int, pad: int, stats: RsStats) -> np.ndarray | N
     frame = Frame(t_lo, t_hi + 1.0)
     h = frame.gram_offsets(j)
     zz = frame.z(h, derivs=True)
-    z, zd = zz[0], zz[1]
+    z, weak = certify_signs(frame.t0, h, zz[0])
+    zd = zz[1]
     stats.gram_evaluations += len(h)
-    good = ((-1.0) ** (j % 2)) * z > Z_NOISE
+    stats.arb_sign_evaluations += weak
+    good = ((-1.0) ** (j % 2)) * z > 0.0
     good_idx = np.flatnonzero(good)
     if good_idx.size < 2:
         return None
@@ -204,11 +209,13 @@ def _separate_and_polish(
         k = 2 * (np.arange(owner.size) - first) + 1
         new_h = gram_h[owner] + (gram_h[owner + 1] - gram_h[owner]) * k / dens
         new_zz = frame.z(new_h, derivs=True)
+        new_z, weak = certify_signs(frame.t0, new_h, new_zz[0])
+        stats.arb_sign_evaluations += weak
         density[intervals] = d_new
         stats.refine_evaluations += new_h.size
         stats.refined_blocks += targets.size
         pts_h = np.concatenate((pts_h, new_h))
-        pts_z = np.concatenate((pts_z, new_zz[0]))
+        pts_z = np.concatenate((pts_z, new_z))
         pts_d = np.concatenate((pts_d, new_zz[1]))
         pts_int = np.concatenate((pts_int, owner))
         order = np.argsort(pts_h, kind="stable")

@@ -1,0 +1,88 @@
+"""Rigorous signs of Z: the error bound covers the kernel, and a wrong sign is caught."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zetalab.errors import ZetalabError
+from zetalab.zeros import rs
+from zetalab.zeros.flint_backend import _rough_height, compute_flint
+from zetalab.zeros.frame import Frame
+from zetalab.zeros.rs_bounds import (
+    GABCKE_D,
+    arb_z,
+    certify_signs,
+    remainder_bound,
+    z_error_bound,
+)
+
+
+@pytest.mark.parametrize("n", [400, 10_000, 1_000_000, 100_000_000, 10_000_000_000])
+def test_bound_covers_the_kernel_error_against_arb(n):
+    t = _rough_height(n)
+    frame = Frame(t, t + 2000.0)
+    h = np.random.default_rng(n).uniform(0.0, 2000.0, 5)
+    z = frame.z(h)[0]
+    exact = np.array([arb_z(frame.t0, float(x)) for x in h])
+    bound = z_error_bound(frame.t0 + h, h)
+    assert np.all(np.abs(z - exact) < bound)
+    # useful, not vacuous: far below the typical |Z| at a sample point
+    assert bound.max() < 1e-6
+
+
+def test_gabcke_term_is_the_stated_one():
+    # at t = 1000 the bound is Gabcke's d_4 τ^(−11/4) plus a series tail far below it
+    tau = 1000.0 / (2 * np.pi)
+    gabcke = GABCKE_D[4] * tau ** (-11 / 4)
+    assert gabcke <= remainder_bound(1000.0) < 1.01 * gabcke
+    with pytest.raises(ValueError, match="t ≥ 200"):
+        remainder_bound(150.0)
+
+
+def test_certify_signs_reevaluates_only_weak_values():
+    t0 = 10_000.0
+    h = np.array([0.1, 0.7, 1.3])
+    truth = np.array([arb_z(t0, x) for x in h])
+    z = truth.copy()
+    z[1] = -np.sign(truth[1]) * 1e-12  # wrong sign, below the bound
+    fixed, weak = certify_signs(t0, h, z)
+    assert weak == 1
+    assert np.sign(fixed[1]) == np.sign(truth[1])
+    np.testing.assert_array_equal(fixed[[0, 2]], z[[0, 2]])  # strong values are kept as computed
+
+
+def _flip_near(monkeypatch, target_t: float):
+    """Make the kernel return a tiny value of the wrong sign at the sample nearest target_t."""
+    original = Frame.z
+
+    def faulty(self, h, derivs=False):
+        out = original(self, h, derivs)
+        hit = np.flatnonzero(np.abs(self.t0 + np.asarray(h) - target_t) < 1e-6)
+        out[0, hit] = -np.sign(out[0, hit]) * 1e-12
+        return out
+
+    monkeypatch.setattr(Frame, "z", faulty)
+
+
+def test_a_false_sign_at_a_bracket_end_is_caught(monkeypatch):
+    """A Gram point (bracket end) whose float sign is wrong fakes two sign changes; the bound
+    check sends it to Arb and the zeros come out right."""
+    start, end = 20_000, 20_040
+    reference, _ = compute_flint(start, end)
+    t = 0.5 * (reference[20] + reference[21])
+    frame = Frame(t - 5.0, t + 5.0)
+    j = int(np.round(frame.gram0 + frame.theta_excess / np.pi + 3.0))
+    target = frame.t0 + float(frame.gram_offsets(np.array([j]))[0])
+    _flip_near(monkeypatch, target)
+    values, stats = rs.compute_rs(start, end)
+    assert stats.arb_sign_evaluations >= 1
+    np.testing.assert_allclose(values, reference, rtol=0, atol=1e-9)
+    # the same fault without the check: refinement finds the two fake sign changes next to
+    # the bad sample, the count still matches, and wrong zeros would be written
+    monkeypatch.setattr(rs, "certify_signs", lambda t0, h, z: (z, 0))
+    try:
+        unchecked, _ = rs.compute_rs(start, end)
+    except ZetalabError:
+        return
+    assert np.abs(unchecked - reference).max() > 1e-3
