@@ -5,6 +5,7 @@ import functools
 
 from zetalab.evaluation.baselines import BASELINES
 from zetalab.evaluation.paths import TARGET_PATTERN, baseline_files, evaluation_inputs
+from zetalab.evaluation.protocol import verdict_files
 
 BASELINE_NAMES: list[str] = list(config["baselines"]["names"])
 # ab_run_files(name): that file of every run of the A/B study (cfg "ab", variants × seeds).
@@ -83,9 +84,10 @@ rule leaderboard:
 
 
 rule ab_verdict:
-    """Scenario A or B: paired tests across seeds of full-batch vs mini-batch and vs no-RG."""
+    """A (equivalent), B (full-batch better), worse or inconclusive: paired tests across seeds."""
     input:
-        run_metrics=ab_run_files("metrics.json"),
+        # A config with fewer than 2 seeds stops here, before any job (verdict_files).
+        run_metrics=lambda w: verdict_files(TRAIN_SEEDS, ab_run_files("metrics.json")),
         run_evaluations=ab_run_files("evaluation.json"),
     output:
         json="results/ab_verdict.json",

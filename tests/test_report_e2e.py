@@ -75,9 +75,10 @@ def test_evaluate_leaderboard_verdict_and_report(odlyzko, tmp_path):
     assert "beats prime_sum on the holdout" in md
 
     verdict = json.loads((tmp_path / "results/ab_verdict.json").read_text())
-    assert verdict["scenario"] in ("Scenario A", "Scenario B")
+    assert verdict["outcome"] in ("A", "B", "worse", "inconclusive")
+    assert verdict["margin"] == 1.1 and verdict["reason"]
     assert verdict["comparisons"]["team1_vs_team2"]["extrapolation"]["n_pairs"] == 2
-    assert any("little power" in n for n in verdict["notes"])
+    assert set(verdict["failed_share"]) == {"fullbatch", "minibatch", "fullbatch-norg"}
     run_eval = json.loads(
         (tmp_path / "results/runs/ab/minibatch/seed0/evaluation.json").read_text()
     )

@@ -152,6 +152,12 @@ def _metric(evaluation: Mapping[str, Any], split: str, metric: str) -> float:
     return math.nan if value is None else float(value)
 
 
+def _window_metrics(evaluation: Mapping[str, Any], split: str, metric: str) -> list[float]:
+    """The metric on each evaluation window (rolling origins), or on the one window."""
+    windows = evaluation.get("windows") or [evaluation]
+    return [_metric(w, split, metric) for w in windows]
+
+
 def verdict_job(
     run_metrics: Sequence[str],
     run_evaluations: Sequence[str],
@@ -165,12 +171,12 @@ def verdict_job(
     for m, e in zip(run_metrics, run_evaluations, strict=True):
         metrics, evaluation = _load_json(m, "run metrics"), _load_json(e, "evaluation")
         runs.append(
-            RunResult(
+            RunResult.over_windows(
                 variant=str(metrics["variant"]),
                 seed=int(metrics["seed"]),
                 status=str(metrics.get("status", "unknown")),
-                extrapolation=_metric(evaluation, "extrapolation", ab["metric"]),
-                holdout=_metric(evaluation, "holdout", ab["metric"]),
+                extrapolation=_window_metrics(evaluation, "extrapolation", ab["metric"]),
+                holdout=_window_metrics(evaluation, "holdout", ab["metric"]),
             )
         )
     verdict = ab_verdict(
@@ -180,6 +186,7 @@ def verdict_job(
         ablation=ab["ablation"],
         alpha=float(ab["alpha"]),
         metric=ab["metric"],
+        margin=float(ab["margin"]),
     )
     write_json_atomic(json_path, json_safe(verdict))
     markdown = verdict_markdown(verdict)

@@ -1,60 +1,157 @@
 """The A/B verdict of seed 000 ("Path of A/B testing"), as a pure function of run results.
 
-Question: does Team 1 (full-batch, with rg_penalty) significantly outperform Team 2
-(mini-batch, without it) on the extrapolation error at small N?
-- Scenario A: no significant difference → rg_penalty is not shown to be needed; Team 2 may
-  drop it. With few seeds this means "no evidence of a difference", not "evidence of none".
-- Scenario B: full-batch significantly better (or Team 2 fails completely: every Team 2 run
-  diverged where Team 1's ran) → the RMT priors alone are not enough at small N.
-The ablation full-batch vs full-batch with w_rg = 0 isolates rg_penalty itself.
+Question: is Team 1 (full-batch, with rg_penalty) better than Team 2 (mini-batch, without it)
+on the extrapolation error at small N, or do both designs work equally well? Outcomes:
+- `A`: equivalent within the margin (two one-sided tests): both designs work, so mini-batch
+  (cheaper, scales) is the choice and rg_penalty is not needed;
+- `B`: full-batch significantly better (or mini-batch diverges more often);
+- `worse`: full-batch significantly worse (or full-batch diverges more often);
+- `inconclusive`: neither shown; the verdict says how many seed pairs the margin would need.
+  Also the outcome, with its reason, when fewer than 2 seed pairs exist.
+
+Why equivalence and not "no significant difference": with few seeds a one-sided test almost
+never rejects, so "not significant" would call every under-powered study a tie. TOST turns
+the burden around: equivalence must be shown, at the same alpha.
 
 Test: errors are positive and spread over orders of magnitude between seeds, so runs are
-compared by the log of the error, paired by seed. The one-sided paired t-test (alternative:
-Team 1's error is lower) decides at level alpha; the Wilcoxon signed-rank test (exact, one-
-sided) is reported beside it, with the smallest p-value it can reach for the number of
-pairs (0.5ⁿ): below five pairs it cannot reach 0.05 at all. Diverged runs are failures, kept
-out of the paired tests and counted. Holdout errors are reported beside, never used.
+compared by the log of the error, paired by seed; each seed's error is its mean over the
+evaluation windows. With d = log e₁ − log e₂ (e₁ Team 1): superiority is the one-sided paired
+t-test of mean d < 0, `worse` of mean d > 0, equivalence is TOST on |mean d| < log(margin)
+(margin: a ratio of geometric-mean errors). A p-value equal to alpha is not significant.
+When A and B (or A and worse) both hold the difference is real but smaller than the margin:
+the outcome is `A`, and the reason says so. The Wilcoxon signed-rank test (exact, one-sided) is
+reported beside, with the smallest p-value it can reach (0.5ⁿ).
+
+Failures count: a diverged (or failed, or non-finite) run is kept out of the paired tests and
+counted against its team. When one team diverges more — any divergence where the other team has
+none, or Fisher's exact test at alpha — the outcome follows from the failures alone (`B` when
+mini-batch fails more, `worse` when full-batch does), with the reason stated. Holdout errors
+are reported beside every number and decide nothing.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-SCENARIO_A = "Scenario A"
-SCENARIO_B = "Scenario B"
+OUTCOMES = ("A", "B", "worse", "inconclusive")
+# The short label the report and the plots show for each outcome.
+LABELS = {
+    "A": "A: equivalent (mini-batch is the choice)",
+    "B": "B: full-batch better",
+    "worse": "full-batch worse",
+    "inconclusive": "inconclusive",
+}
+DEFAULT_MARGIN = 1.10
 # Below this many pairs the report says the test has little power.
 FEW_PAIRS = 5
+# Power the "seeds needed" figure aims at.
+TARGET_POWER = 0.8
+MAX_SEEDS_SEARCHED = 10_000
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """One run's errors as the verdict sees them."""
+    """One run's errors as the verdict sees them: each the mean over its evaluation windows."""
 
     variant: str
     seed: int
     status: str
     extrapolation: float
     holdout: float
+    n_windows: int = 1
 
     @property
     def failed(self) -> bool:
-        return self.status == "diverged" or not math.isfinite(self.extrapolation)
+        return self.status in ("diverged", "failed") or not _positive_finite(self.extrapolation)
+
+    @classmethod
+    def over_windows(
+        cls,
+        variant: str,
+        seed: int,
+        status: str,
+        extrapolation: Sequence[float],
+        holdout: Sequence[float],
+    ) -> RunResult:
+        """A seed's errors averaged over its windows (a non-finite window makes it NaN)."""
+        return cls(variant, seed, status, _mean(extrapolation), _mean(holdout), len(extrapolation))
+
+
+def _mean(values: Sequence[float]) -> float:
+    vals = [math.nan if v is None else float(v) for v in values]
+    if not vals or not all(math.isfinite(v) for v in vals):
+        return math.nan
+    return float(np.mean(vals))
+
+
+def _positive_finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x) and x > 0
 
 
 def _by_seed(runs: Iterable[RunResult], variant: str) -> dict[int, RunResult]:
     return {r.seed: r for r in runs if r.variant == variant}
 
 
+# --------------------------------------------------------------------------- statistics
+
+
+def tost_power(n: int, sd: float, margin: float, alpha: float, log_ratio: float = 0.0) -> float:
+    """Power of TOST with n pairs, per-pair sd of the log ratio, at a true log ratio.
+
+    The usual two-noncentral-t approximation (1 − P(fail low) − P(fail high)), accurate where
+    power matters (≥ 0.5); 0 when the margin cannot be shown at all.
+    """
+    if n < 2 or not math.isfinite(sd) or margin <= 1:
+        return 0.0
+    bound = math.log(margin)
+    if sd <= 0:
+        return 1.0 if abs(log_ratio) < bound else 0.0
+    df = n - 1
+    se = sd / math.sqrt(n)
+    crit = stats.t.ppf(1 - alpha, df)
+    low = stats.nct.sf(crit, df, (log_ratio + bound) / se)
+    high = stats.nct.sf(crit, df, (bound - log_ratio) / se)
+    return float(max(0.0, low + high - 1.0))
+
+
+def seeds_needed(
+    sd: float,
+    margin: float,
+    alpha: float,
+    log_ratio: float = 0.0,
+    power: float = TARGET_POWER,
+) -> int | None:
+    """Smallest number of seed pairs whose TOST reaches `power`; None if none up to 10⁴ does
+    (the true ratio lies at or beyond the margin, or the spread is unknown)."""
+    if not math.isfinite(sd) or abs(log_ratio) >= math.log(margin):
+        return None
+    lo, hi = 2, 2
+    while tost_power(hi, sd, margin, alpha, log_ratio) < power:
+        if hi >= MAX_SEEDS_SEARCHED:
+            return None
+        lo, hi = hi, min(2 * hi, MAX_SEEDS_SEARCHED)
+    while lo < hi:  # power grows with n: the first n that reaches it
+        mid = (lo + hi) // 2
+        if tost_power(mid, sd, margin, alpha, log_ratio) >= power:
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
 def paired_test(
-    reference: Mapping[int, float], other: Mapping[int, float], alpha: float
+    reference: Mapping[int, float],
+    other: Mapping[int, float],
+    alpha: float,
+    margin: float = DEFAULT_MARGIN,
 ) -> dict[str, Any]:
-    """One-sided paired tests of 'reference has lower error than other' on log errors."""
+    """Paired tests on log errors: reference better, reference worse, equivalent (TOST)."""
     seeds = sorted(
         s
         for s in set(reference) & set(other)
@@ -64,39 +161,63 @@ def paired_test(
     oth = np.array([other[s] for s in seeds], dtype=np.float64)
     n = len(seeds)
     diff = np.log(ref) - np.log(oth)
+    bound = math.log(margin)
+    nan = math.nan
     out: dict[str, Any] = {
         "seeds": seeds,
         "n_pairs": n,
         "reference": ref.tolist(),
         "other": oth.tolist(),
-        "mean_reference": float(np.mean(ref)) if n else math.nan,
-        "mean_other": float(np.mean(oth)) if n else math.nan,
+        "mean_reference": float(np.mean(ref)) if n else nan,
+        "mean_other": float(np.mean(oth)) if n else nan,
         # exp(mean log ratio): < 1 when the reference's error is lower on (geometric) average.
-        "geometric_mean_ratio": float(np.exp(np.mean(diff))) if n else math.nan,
+        "geometric_mean_ratio": float(np.exp(np.mean(diff))) if n else nan,
+        "sd_log_ratio": float(np.std(diff, ddof=1)) if n >= 2 else nan,
         "reference_better_in": int(np.sum(diff < 0)),
-        "t_statistic": math.nan,
-        "t_pvalue": math.nan,
-        "t_pvalue_two_sided": math.nan,
-        "wilcoxon_pvalue": math.nan,
-        "wilcoxon_min_pvalue": 0.5**n if n else math.nan,
+        "t_statistic": nan,
+        "t_pvalue": nan,  # one-sided: reference better
+        "t_pvalue_worse": nan,  # one-sided: reference worse
+        "t_pvalue_two_sided": nan,
+        "tost_pvalue": nan,  # equivalence within the margin
+        "ratio_ci": [nan, nan],  # the (1 − 2α) interval of the ratio TOST is read from
+        "wilcoxon_pvalue": nan,
+        "wilcoxon_min_pvalue": 0.5**n if n else nan,
         "alpha": alpha,
+        "margin": margin,
     }
-    if n >= 2 and np.ptp(diff) > 1e-12 * max(1.0, float(np.max(np.abs(diff)))):
-        t = stats.ttest_1samp(diff, 0.0, alternative="less")
-        two = stats.ttest_1samp(diff, 0.0, alternative="two-sided")
+    spread = np.ptp(diff) if n else 0.0
+    if n >= 2 and spread > 1e-12 * max(1.0, float(np.max(np.abs(diff)))):
+        mean, se, df = float(np.mean(diff)), float(stats.sem(diff)), n - 1
+        t = mean / se
+        half = stats.t.ppf(1 - alpha, df) * se
         out |= {
-            "t_statistic": float(t.statistic),
-            "t_pvalue": float(t.pvalue),
-            "t_pvalue_two_sided": float(two.pvalue),
+            "t_statistic": t,
+            "t_pvalue": float(stats.t.cdf(t, df)),
+            "t_pvalue_worse": float(stats.t.sf(t, df)),
+            "t_pvalue_two_sided": float(2 * stats.t.sf(abs(t), df)),
+            # H0: mean ≤ −bound (rejected by large t) and H0: mean ≥ bound (by small t).
+            "tost_pvalue": float(
+                max(stats.t.sf((mean + bound) / se, df), stats.t.cdf((mean - bound) / se, df))
+            ),
+            "ratio_ci": [math.exp(mean - half), math.exp(mean + half)],
         }
     elif n >= 2:
-        # Identical differences: the t statistic is undefined; the sign alone is all there is.
-        out["t_pvalue"] = 0.0 if diff[0] < 0 else 1.0
-        out["t_pvalue_two_sided"] = 0.0 if diff[0] != 0 else 1.0
+        # Identical differences: no spread, the t statistic is undefined; the sign (and the
+        # size, against the margin) is all there is.
+        d = float(diff[0])
+        out |= {
+            "t_pvalue": 0.0 if d < 0 else 1.0,
+            "t_pvalue_worse": 0.0 if d > 0 else 1.0,
+            "t_pvalue_two_sided": 0.0 if d != 0 else 1.0,
+            "tost_pvalue": 0.0 if abs(d) < bound else 1.0,
+            "ratio_ci": [math.exp(d), math.exp(d)],
+        }
     if n >= 1 and np.any(diff != 0):
         w = stats.wilcoxon(diff, alternative="less", method="exact", zero_method="wilcox")
         out["wilcoxon_pvalue"] = float(w.pvalue)
     out["significant"] = bool(n >= 2 and out["t_pvalue"] < alpha)
+    out["significantly_worse"] = bool(n >= 2 and out["t_pvalue_worse"] < alpha)
+    out["equivalent"] = bool(n >= 2 and out["tost_pvalue"] < alpha)
     out["wilcoxon_can_reach_alpha"] = bool(n >= 1 and 0.5**n < alpha)
     out["wilcoxon_agrees"] = (
         bool((out["wilcoxon_pvalue"] < alpha) == out["significant"])
@@ -104,37 +225,148 @@ def paired_test(
         else None
     )
     out["low_power"] = n < FEW_PAIRS
+    sd = out["sd_log_ratio"]
+    out["seeds_needed"] = seeds_needed(sd, margin, alpha) if n >= 2 else None
+    out["seeds_needed_at_observed_ratio"] = (
+        seeds_needed(sd, margin, alpha, float(np.mean(diff))) if n >= 2 else None
+    )
     return out
 
 
-def _positive_finite(x: float) -> bool:
-    return x is not None and math.isfinite(x) and x > 0
+def failure_test(
+    failed_ref: int, runs_ref: int, failed_oth: int, runs_oth: int, alpha: float
+) -> dict[str, Any]:
+    """Does one side diverge more? Any failure against none, or Fisher's exact test."""
+    share_ref = failed_ref / runs_ref if runs_ref else math.nan
+    share_oth = failed_oth / runs_oth if runs_oth else math.nan
+    p = math.nan
+    if runs_ref and runs_oth:
+        table = [[failed_ref, runs_ref - failed_ref], [failed_oth, runs_oth - failed_oth]]
+        p = float(stats.fisher_exact(table).pvalue)
+    more: str | None = None
+    why: str | None = None
+    if runs_ref and runs_oth:
+        if failed_oth and not failed_ref:
+            more, why = "other", "none"
+        elif failed_ref and not failed_oth:
+            more, why = "reference", "none"
+        elif p < alpha:
+            more, why = ("reference" if share_ref > share_oth else "other"), "fisher"
+    return {
+        "failed_share": {"reference": share_ref, "other": share_oth},
+        "fisher_pvalue": p,
+        "fails_more": more,
+        "decided_by": why,
+    }
 
 
-def compare(runs: list[RunResult], reference: str, other: str, alpha: float) -> dict[str, Any]:
-    """Paired comparison of two variants on extrapolation (decides) and holdout (reported)."""
+# --------------------------------------------------------------------------- decisions
+
+
+def compare(
+    runs: list[RunResult],
+    reference: str,
+    other: str,
+    alpha: float,
+    margin: float = DEFAULT_MARGIN,
+    metric: str = "mse_height",
+) -> dict[str, Any]:
+    """Failures, paired tests on extrapolation (decides) and holdout (reported), outcome."""
     ref, oth = _by_seed(runs, reference), _by_seed(runs, other)
     ok_ref = {s: r for s, r in ref.items() if not r.failed}
     ok_oth = {s: r for s, r in oth.items() if not r.failed}
-    return {
+    failed = {
+        reference: sorted(s for s, r in ref.items() if r.failed),
+        other: sorted(s for s, r in oth.items() if r.failed),
+    }
+    failures = failure_test(len(failed[reference]), len(ref), len(failed[other]), len(oth), alpha)
+    comp = {
         "reference": reference,
         "other": other,
         "runs": {reference: len(ref), other: len(oth)},
-        "failed": {
-            reference: sorted(s for s, r in ref.items() if r.failed),
-            other: sorted(s for s, r in oth.items() if r.failed),
+        "failed": failed,
+        "failed_share": {
+            reference: failures["failed_share"]["reference"],
+            other: failures["failed_share"]["other"],
         },
+        "failures": failures,
+        "windows": sorted({r.n_windows for r in [*ref.values(), *oth.values()]}),
         "extrapolation": paired_test(
             {s: r.extrapolation for s, r in ok_ref.items()},
             {s: r.extrapolation for s, r in ok_oth.items()},
             alpha,
+            margin,
         ),
         "holdout": paired_test(
             {s: r.holdout for s, r in ok_ref.items()},
             {s: r.holdout for s, r in ok_oth.items()},
             alpha,
+            margin,
         ),
     }
+    comp["outcome"], comp["reason"] = _decide(comp, alpha, margin, metric)
+    return comp
+
+
+def _decide(comp: Mapping[str, Any], alpha: float, margin: float, metric: str) -> tuple[str, str]:
+    """The outcome of one comparison (reference in the role of full-batch) and why."""
+    ref, oth = comp["reference"], comp["other"]
+    fail = comp["failures"]
+    shares = (
+        f"{ref} {len(comp['failed'][ref])}/{comp['runs'][ref]} runs diverged, "
+        f"{oth} {len(comp['failed'][oth])}/{comp['runs'][oth]}"
+    )
+    how = (
+        "the other has none"
+        if fail["decided_by"] == "none"
+        else f"Fisher's exact test p = {_fmt(fail['fisher_pvalue'])} < {alpha}"
+    )
+    if fail["fails_more"] == "other":
+        return "B", f"{oth} diverges more often ({shares}; {how})"
+    if fail["fails_more"] == "reference":
+        return "worse", f"{ref} diverges more often ({shares}; {how})"
+    t = comp["extrapolation"]
+    n = t["n_pairs"]
+    if n < 2:
+        return "inconclusive", (
+            f"only {n} usable seed pair(s) ({shares}): at least 2 are needed for any test"
+        )
+    ratio = f"geometric-mean ratio {_fmt(t['geometric_mean_ratio'])}"
+    ci = f"{1 - 2 * alpha:.0%} interval {_fmt(t['ratio_ci'][0])}–{_fmt(t['ratio_ci'][1])}"
+    within = f"within the margin ×{margin:g} (TOST p = {_fmt(t['tost_pvalue'])} < {alpha}"
+    if t["equivalent"]:
+        extra = ""
+        if t["significant"]:
+            extra = f"; {ref} is also significantly better, by less than the margin"
+        elif t["significantly_worse"]:
+            extra = f"; {ref} is also significantly worse, by less than the margin"
+        return "A", (
+            f"{ref} and {oth} are equivalent on extrapolation {metric}: {ratio}, {ci}, "
+            f"{within}, {n} pairs){extra}"
+        )
+    if t["significant"]:
+        return "B", (
+            f"{ref} has lower extrapolation {metric} than {oth}: {ratio}, one-sided paired "
+            f"t-test p = {_fmt(t['t_pvalue'])} < {alpha}, {n} pairs"
+        )
+    if t["significantly_worse"]:
+        return "worse", (
+            f"{ref} has higher extrapolation {metric} than {oth}: {ratio}, one-sided paired "
+            f"t-test p = {_fmt(t['t_pvalue_worse'])} < {alpha}, {n} pairs"
+        )
+    need = t["seeds_needed"]
+    need_text = (
+        f"about {need} seed pairs would give TOST {TARGET_POWER:.0%} power at this spread "
+        f"(sd of the log ratio {_fmt(t['sd_log_ratio'])}) if the true ratio were 1"
+        if need is not None
+        else "the spread of the log ratio is unknown or too large to size a study"
+    )
+    return "inconclusive", (
+        f"neither a difference nor equivalence within ×{margin:g} is shown on extrapolation "
+        f"{metric}: {ratio}, {ci}, superiority p = {_fmt(t['t_pvalue'])}, "
+        f"worse p = {_fmt(t['t_pvalue_worse'])}, TOST p = {_fmt(t['tost_pvalue'])}, {n} pairs; "
+        f"{need_text}"
+    )
 
 
 def ab_verdict(
@@ -144,99 +376,84 @@ def ab_verdict(
     ablation: str = "fullbatch-norg",
     alpha: float = 0.05,
     metric: str = "mse_height",
+    margin: float = DEFAULT_MARGIN,
 ) -> dict[str, Any]:
-    """Scenario A or B with the numbers behind it (see the module docstring)."""
-    primary = compare(runs, team1, team2, alpha)
-    rg = compare(runs, team1, ablation, alpha)
-    t1_ok = [s for s, r in _by_seed(runs, team1).items() if not r.failed]
-    t2 = _by_seed(runs, team2)
-    team2_collapsed = bool(t1_ok) and bool(t2) and all(t2[s].failed for s in t1_ok if s in t2)
+    """The outcome (A, B, worse, inconclusive) with the numbers behind it (module docstring)."""
+    if not margin > 1:
+        raise ValueError(f"the equivalence margin must be > 1 (a ratio), got {margin}")
+    primary = compare(runs, team1, team2, alpha, margin, metric)
+    rg = compare(runs, team1, ablation, alpha, margin, metric)
     test = primary["extrapolation"]
-    if team2_collapsed:
-        scenario = SCENARIO_B
-        reason = (
-            f"every {team2} run diverged on the seeds where {team1} ran "
-            f"({', '.join(map(str, t1_ok))}): Team 2 fails completely"
-        )
-    elif test["n_pairs"] < 2:
-        scenario = SCENARIO_A
-        reason = (
-            f"only {test['n_pairs']} usable seed pair(s): no test is possible, so there is "
-            f"no evidence that {team1} is better"
-        )
-    elif test["significant"]:
-        scenario = SCENARIO_B
-        reason = (
-            f"{team1} has lower extrapolation {metric} than {team2} "
-            f"(geometric mean ratio {test['geometric_mean_ratio']:.3g}, one-sided paired t-test "
-            f"p = {test['t_pvalue']:.3g} < {alpha})"
-        )
-    else:
-        scenario = SCENARIO_A
-        reason = (
-            f"no significant advantage of {team1} over {team2} on extrapolation {metric} "
-            f"(geometric mean ratio {test['geometric_mean_ratio']:.3g}, one-sided paired t-test "
-            f"p = {_fmt(test['t_pvalue'])} ≥ {alpha})"
-        )
     notes = []
-    if test["low_power"]:
+    if test["low_power"] and primary["outcome"] != "inconclusive":
         notes.append(
-            f"{test['n_pairs']} seed pair(s): the test has little power; Scenario A here means "
-            "'no evidence of a difference', not 'evidence of no difference'. "
-            f"Wilcoxon's smallest attainable one-sided p is {_fmt(test['wilcoxon_min_pvalue'])}."
+            f"{test['n_pairs']} seed pair(s): Wilcoxon's smallest attainable one-sided p is "
+            f"{_fmt(test['wilcoxon_min_pvalue'])}; the t-test decides"
         )
     if test["wilcoxon_agrees"] is False:
         notes.append("the Wilcoxon signed-rank test disagrees with the t-test at this alpha")
-    rg_test = rg["extrapolation"]
-    rg_helps = bool(rg_test["significant"])
     notes.append(
-        f"ablation {team1} vs {ablation} (isolates rg_penalty): "
-        + ("rg_penalty significantly lowers" if rg_helps else "no significant effect on")
-        + f" the extrapolation {metric} (ratio {_fmt(rg_test['geometric_mean_ratio'])}, "
-        f"p = {_fmt(rg_test['t_pvalue'])}, {rg_test['n_pairs']} pairs)"
+        f"ablation {team1} vs {ablation} (isolates rg_penalty): outcome {rg['outcome']} — "
+        f"{rg['reason']}"
     )
     notes.append("holdout errors are reported beside and were not used for the verdict")
     return {
-        "scenario": scenario,
-        "reason": reason,
+        "outcome": primary["outcome"],
+        "margin": margin,
+        "reason": primary["reason"],
+        "scenario": LABELS[primary["outcome"]],
         "metric": metric,
         "split": "extrapolation",
         "alpha": alpha,
         "team1": team1,
         "team2": team2,
         "ablation": ablation,
-        "team2_failed_completely": team2_collapsed,
-        "rg_penalty_significant": rg_helps,
+        "failed_share": primary["failed_share"] | {ablation: rg["failed_share"][ablation]},
+        "seeds_needed": test["seeds_needed"],
+        "rg_penalty": {"outcome": rg["outcome"], "reason": rg["reason"]},
+        "rg_penalty_significant": bool(rg["outcome"] == "B"),
         "comparisons": {"team1_vs_team2": primary, "rg_ablation": rg},
         "notes": notes,
     }
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float | None) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:.3g}"
+
+
+def _share(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.0%}"
 
 
 def verdict_markdown(verdict: Mapping[str, Any]) -> str:
     """A short human summary of the verdict for the report and the README."""
     lines = [
-        f"# A/B verdict: {verdict['scenario']}",
+        f"# A/B verdict: {verdict['outcome']} ({verdict['scenario']})",
         "",
         f"{verdict['reason']}.",
         "",
-        "| comparison | split | pairs | mean error (ref) | mean error (other) | ratio "
-        "| t-test p | Wilcoxon p | significant |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"Equivalence margin ×{verdict['margin']:g} on the ratio of geometric-mean "
+        f"extrapolation {verdict['metric']}, alpha {verdict['alpha']}.",
+        "",
+        "| comparison | outcome | diverged (ref / other) | split | pairs | mean error (ref) "
+        "| mean error (other) | ratio | better p | worse p | TOST p | Wilcoxon p |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, comp in verdict["comparisons"].items():
+        ref, oth = comp["reference"], comp["other"]
+        fails = (
+            f"{_share(comp['failed_share'][ref])} of {comp['runs'][ref]} / "
+            f"{_share(comp['failed_share'][oth])} of {comp['runs'][oth]}"
+        )
         for split in ("extrapolation", "holdout"):
             t = comp[split]
-            label = f"{comp['reference']} vs {comp['other']}"
             used = "" if split == "extrapolation" else " (reported only)"
             lines.append(
-                f"| {label} ({key}) | {split}{used} | {t['n_pairs']} | "
-                f"{_fmt(t['mean_reference'])} | {_fmt(t['mean_other'])} | "
-                f"{_fmt(t['geometric_mean_ratio'])} | {_fmt(t['t_pvalue'])} | "
-                f"{_fmt(t['wilcoxon_pvalue'])} | {'yes' if t['significant'] else 'no'} |"
+                f"| {ref} vs {oth} ({key}) | {comp['outcome'] if not used else ''} | {fails} | "
+                f"{split}{used} | {t['n_pairs']} | {_fmt(t['mean_reference'])} | "
+                f"{_fmt(t['mean_other'])} | {_fmt(t['geometric_mean_ratio'])} | "
+                f"{_fmt(t['t_pvalue'])} | {_fmt(t['t_pvalue_worse'])} | "
+                f"{_fmt(t['tost_pvalue'])} | {_fmt(t['wilcoxon_pvalue'])} |"
             )
     lines += ["", *[f"- {n}" for n in verdict["notes"]], ""]
     return "\n".join(lines)
