@@ -84,7 +84,7 @@ rule sweep_report:
     """A sweep's top-10 leaderboard and its progress plot (objective, best so far)."""
     input:
         "results/sweeps/{sweep}/trials.csv",
-        lambda w: SWEEP_PLAN.collect_inputs(w.sweep),
+        lambda w: SWEEP_PLAN.report_inputs(w.sweep),
     output:
         leaderboard=report(
             "results/sweeps/{sweep}/leaderboard.csv",

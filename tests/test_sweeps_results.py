@@ -153,3 +153,40 @@ def test_leaderboard_keeps_only_the_top_ten(tmp_path: Path, monkeypatch) -> None
     with open("out/leaderboard.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 10 and rows[0]["trial"] == "t11" and rows[0]["model.hidden"] == "13"
+
+
+def test_championship_reports_holdout_beside_extrapolation_and_never_ranks_on_it(
+    collected: SweepPlan,
+) -> None:
+    Path("sweeps/champ.yaml").write_text(
+        "name: champ\nkind: championship\nfrom: graph\ntop: 2\nseeds: [0]\n"
+        "control: {variants: [fullbatch], rank: 1}\n"
+    )
+    plan = SweepPlan.load("sweeps", load_config())
+    trials = plan.trials["champ"]
+    # top01 wins the objective; its holdout is far worse than top02's: the order must not move.
+    objective = {"top01": 1.0, "top02": 2.0, "control": 3.0}
+    holdout = {"top01": 9.0, "top02": 0.1, "control": 0.2}
+    for trial in trials:
+        for (variant, seed), (metrics, _) in plan.run_files(trial).items():
+            base = Path(metrics).parent
+            write_run(base, "completed", [objective[trial.id]])
+            errors = {
+                "extrapolation": {"mse_height": objective[trial.id] + 0.5},
+                "holdout": {"mse_height": holdout[trial.id]},
+            }
+            (base / "evaluation.json").write_text(json.dumps({"errors": errors}))
+    inputs = plan.report_inputs("champ")
+    assert all(p in inputs for t in trials for p in plan.evaluation_files(t).values())
+    assert not any(p.endswith("evaluation.json") for p in plan.report_inputs("graph"))
+    plan.write_results("champ", "results/sweeps/champ")
+    plan.write_report("champ", "results/sweeps/champ")
+    with open("results/sweeps/champ/leaderboard.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["trial"] for r in rows] == ["top01", "top02", "control"]
+    assert [float(r["holdout_mse_height"]) for r in rows] == [9.0, 0.1, 0.2]
+    assert float(rows[0]["final_extrapolation_mse_height"]) == 1.5
+    best = json.loads(Path("results/sweeps/champ/best.json").read_text())
+    assert best["trial"] == "top01"
+    md = Path("results/sweeps/champ/leaderboard.md").read_text()
+    assert "holdout is reported only" in md

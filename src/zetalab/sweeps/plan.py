@@ -17,7 +17,13 @@ from zetalab.errors import ZetalabError
 from zetalab.io import read_json, write_json_atomic, write_text_atomic
 from zetalab.sweeps.layout import best_path, proposal_path, top_path
 from zetalab.sweeps.propose import proposal_values, propose_round
-from zetalab.sweeps.report import plot_progress, runs_table, trials_table, write_leaderboard
+from zetalab.sweeps.report import (
+    champion_errors,
+    plot_progress,
+    runs_table,
+    trials_table,
+    write_leaderboard,
+)
 from zetalab.sweeps.report import write_summary as _write_summary
 from zetalab.sweeps.results import (
     TrialResult,
@@ -101,6 +107,32 @@ class SweepPlan:
         self.spec(name)
         return self._result_inputs(self.trials[name])
 
+    def evaluation_files(self, trial: Trial) -> dict[tuple[str, int], str]:
+        """(variant, seed) -> the evaluation.json of each run (final predictions scored)."""
+        return {
+            (variant, seed): self.run_dir.format(cfg=trial.cfg, variant=variant, seed=seed)
+            + "/evaluation.json"
+            for variant, seed in trial.runs()
+        }
+
+    def report_inputs(self, name: str) -> list[str]:
+        """The report reads what the collector reads; a championship also reads each run's
+        evaluation, to show the champions' holdout error (reported only, never ranked on)."""
+        files = self.collect_inputs(name)
+        if self.specs[name].kind == "championship":
+            files += [f for t in self.trials[name] for f in self.evaluation_files(t).values()]
+        return files
+
+    def holdout_errors(self, name: str) -> dict[str, dict[str, float]]:
+        """trial id -> its runs' mean final extrapolation and holdout error (championships)."""
+        spec = self.specs[name]
+        if spec.kind != "championship":
+            return {}
+        return {
+            t.id: champion_errors(spec.metric, list(self.evaluation_files(t).values()))
+            for t in self.trials[name]
+        }
+
     def outputs(self, name: str) -> list[str]:
         """What the target `sweeps` asks for per sweep."""
         return [
@@ -182,7 +214,13 @@ class SweepPlan:
         spec = self.specs[name]
         results = self.collect(name)
         out = Path(out_dir)
-        write_leaderboard(spec, results, out / "leaderboard.csv", out / "leaderboard.md")
+        write_leaderboard(
+            spec,
+            results,
+            out / "leaderboard.csv",
+            out / "leaderboard.md",
+            self.holdout_errors(name),
+        )
         plot_progress(spec, results, out / "progress.png")
 
 

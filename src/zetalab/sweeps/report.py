@@ -93,20 +93,71 @@ def trials_table(results: Sequence[TrialResult]) -> str:
     return _csv(TRIAL_HEADER + keys, _trial_rows(results, keys))
 
 
+def split_metric(objective: str) -> str:
+    """The evaluation.json error of an objective (extrapolation_mse_height -> mse_height)."""
+    name = objective.removeprefix("extrapolation_")
+    return name if name in ("mse_height", "mae_height", "mse_spacing") else "mse_height"
+
+
+def champion_errors(objective: str, evaluations: Sequence[str | Path]) -> dict[str, float]:
+    """Mean over a trial's runs of its final extrapolation and holdout error (NaN when a run's
+    evaluation is missing or not finite): shown beside the objective, never ranked on."""
+    metric = split_metric(objective)
+    out = {}
+    for split in ("extrapolation", "holdout"):
+        values = []
+        for path in evaluations:
+            try:
+                value = json.loads(Path(path).read_text())["errors"][split][metric]
+            except (OSError, ValueError, KeyError, TypeError):
+                value = None
+            values.append(math.nan if value is None else float(value))
+        out[split] = sum(values) / len(values) if values else math.nan
+    return out
+
+
 def write_leaderboard(
-    spec: SweepSpec, results: Sequence[TrialResult], csv_path: Path, md_path: Path
+    spec: SweepSpec,
+    results: Sequence[TrialResult],
+    csv_path: Path,
+    md_path: Path,
+    final_errors: Mapping[str, Mapping[str, float]] | None = None,
 ) -> None:
-    """The top 10 configurations (csv for the report, markdown for people)."""
+    """The top 10 configurations (csv for the report, markdown for people).
+
+    `final_errors` (championships): trial id -> mean final extrapolation and holdout error of
+    its runs, added as two columns after the ranking is made; they choose nothing.
+    """
     keys = _param_keys(results)
+    ranked = rank(results)[:LEADERBOARD_SIZE]
     rows = _trial_rows(results, keys)[:LEADERBOARD_SIZE]
     header = TRIAL_HEADER + keys
+    note = ""
+    if final_errors:
+        metric = split_metric(spec.metric)
+        extra = [f"final_extrapolation_{metric}", f"holdout_{metric}"]
+        header = header[:8] + extra + header[8:]
+        rows = [
+            row[:8]
+            + [
+                final_errors.get(r.trial.id, {}).get(s, math.nan)
+                for s in ("extrapolation", "holdout")
+            ]
+            + row[8:]
+            for row, r in zip(rows, ranked, strict=True)
+        ]
+        note = (
+            f"`final_extrapolation_{metric}` and `holdout_{metric}`: the final predictions "
+            "scored on the extrapolation and holdout windows, mean over the trial's runs. "
+            "The holdout is reported only; the ranking uses the objective alone.\n\n"
+        )
     write_text_atomic(csv_path, _csv(header, rows))
     title = (
         f"# Sweep `{spec.name}` ({spec.kind}): top {len(rows)} of {len(results)} trials\n\n"
         f"Objective: {spec.metric} ({spec.reduce} epoch), mean over each trial's runs; "
         "lower is better; a diverged or failed run makes its trial `inf`.\n\n"
     )
-    write_text_atomic(md_path, title + _markdown(header, rows))
+    write_text_atomic(md_path, title + note + _markdown(header, rows))
 
 
 def plot_progress(spec: SweepSpec, results: Sequence[TrialResult], path: Path) -> None:
