@@ -2,13 +2,13 @@
 
 from pathlib import Path
 
-from zetalab.learning.loop import RunPaths
-from zetalab.learning.run import train_from_files
+from zetalab.learning.records import RunPaths
+from zetalab.learning.run import train_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
 out = snakemake.output
-train_from_files(
+train_job(
     base_config=dict(snakemake.config),
     run_config_path=snakemake.input.run_config,
     variant=snakemake.wildcards.variant,

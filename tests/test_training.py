@@ -174,7 +174,7 @@ def test_graph_and_partition_files_are_matched_to_the_run(zeros, tmp_path):
 def test_a_crashed_sweep_trial_is_recorded_as_failed(tmp_path):
     """record_failure (sweep trials): the crash is recorded, not raised; A/B runs still raise."""
     from zetalab.io import write_json_atomic
-    from zetalab.learning.run import train_from_files
+    from zetalab.learning.run import train_job
 
     run_config = tmp_path / "cfg.json"
     write_json_atomic(run_config, {"overrides": TINY})
@@ -189,11 +189,11 @@ def test_a_crashed_sweep_trial_is_recorded_as_failed(tmp_path):
         graph_files=[],
     )
     with pytest.raises(ZetalabError, match="does not exist"):
-        train_from_files(**kwargs, paths=paths(tmp_path / "ab"))
+        train_job(**kwargs, paths=paths(tmp_path / "ab"))
     assert not (tmp_path / "ab").exists()
 
     out = tmp_path / "trial"
-    metrics = train_from_files(**kwargs, paths=paths(out), record_failure=True)
+    metrics = train_job(**kwargs, paths=paths(out), record_failure=True)
     assert metrics["status"] == "failed" and "does not exist" in metrics["message"]
     assert json.loads((out / "metrics.json").read_text())["status"] == "failed"
     assert history(out) == []

@@ -1,4 +1,5 @@
-"""Per-epoch hidden masks and Cluster-GCN batches (induced subgraphs of clusters).
+"""Per-epoch hidden masks and the batches a model steps on: the whole graph, or Cluster-GCN
+groups of clusters (induced subgraphs).
 
 Induced subgraphs are found from the node list alone: the prime graph joins n and n + p, so
 for each p a binary search in the sorted batch finds the partners present. The cost depends on
@@ -10,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+from zetalab.learning.graph import PrimeGraph
+from zetalab.learning.models import normalized_adjacency
 
 
 def hidden_mask(
@@ -75,3 +80,53 @@ def consecutive_pairs(nodes: np.ndarray, limit: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     ok = (np.diff(nodes) == 1) & (nodes[1:] < limit)
     return np.nonzero(ok)[0]
+
+
+@dataclass(frozen=True)
+class GraphBatch:
+    """What one step sees: global node ids, their normalised adjacency, the consecutive train
+    pairs (local positions) over which spacings are taken, and whether it is the whole graph
+    (only then is the train sequence complete, as the global rg_penalty needs)."""
+
+    nodes: torch.Tensor
+    adj: torch.Tensor
+    pairs: torch.Tensor
+    size: int
+    whole: bool
+
+
+def whole_graph_batch(graph: PrimeGraph, N: int, conv: str, device: torch.device) -> GraphBatch:
+    """The full-batch case: every node, every edge, train pairs 1..N."""
+    total = graph.num_nodes
+    return GraphBatch(
+        nodes=torch.arange(total, device=device),
+        adj=normalized_adjacency(total, graph.src, graph.dst, conv, device),
+        pairs=torch.arange(N - 1, device=device),
+        size=total,
+        whole=True,
+    )
+
+
+def cluster_batches(
+    members: list[np.ndarray],
+    per_step: int,
+    rng: np.random.Generator | None,
+    primes: tuple[int, ...],
+    N: int,
+    conv: str,
+    device: torch.device,
+) -> list[GraphBatch]:
+    """Cluster-GCN batches: groups of `per_step` clusters (shuffled when rng is given)."""
+    batches = []
+    for group in cluster_groups(members, per_step, rng):
+        sub = induced_subgraph(group, primes)
+        batches.append(
+            GraphBatch(
+                nodes=torch.as_tensor(sub.nodes, device=device),
+                adj=normalized_adjacency(len(sub.nodes), sub.src, sub.dst, conv, device),
+                pairs=torch.as_tensor(consecutive_pairs(sub.nodes, N), device=device),
+                size=len(sub.nodes),
+                whole=False,
+            )
+        )
+    return batches

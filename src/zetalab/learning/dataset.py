@@ -7,8 +7,10 @@ Splits (SPEC §4): `train` 1..N (a seeded random fraction of it is `validation`)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +18,16 @@ from zetalab.errors import ZetalabError
 from zetalab.unfold import deltas, inverse_smooth_count, mean_spacing
 
 SPLITS = ("train", "validation", "extrapolation", "holdout")
+
+
+def total_nodes(N: int, horizon: int) -> int:
+    """Zeros 1..N+2H: train, then the extrapolation window, then the holdout."""
+    return int(N) + 2 * int(horizon)
+
+
+def dataset_total(dataset: Mapping[str, Any]) -> int:
+    """total_nodes of a config's dataset section."""
+    return total_nodes(dataset["N"], dataset["horizon"])
 
 
 @dataclass(frozen=True)
@@ -31,7 +43,7 @@ class Splits:
 
     @property
     def total(self) -> int:
-        return self.N + 2 * self.horizon
+        return total_nodes(self.N, self.horizon)
 
     def indices(self, name: str) -> np.ndarray:
         if name not in SPLITS:
@@ -55,7 +67,7 @@ def make_splits(N: int, horizon: int, validation_fraction: float, seed: int) -> 
     n_val = max(1, round(validation_fraction * N))
     validation = np.sort(rng.choice(train, size=n_val, replace=False))
     extrapolation = np.arange(N + 1, N + horizon + 1, dtype=np.int64)
-    holdout = np.arange(N + horizon + 1, N + 2 * horizon + 1, dtype=np.int64)
+    holdout = np.arange(N + horizon + 1, total_nodes(N, horizon) + 1, dtype=np.int64)
     return Splits(N, horizon, train, validation, extrapolation, holdout)
 
 
@@ -89,7 +101,7 @@ def load_zero_data(zeros_path: str | Path, N: int, horizon: int) -> ZeroData:
     """Zeros 1..N+2H from a verified aggregate; a clear error when there are too few."""
     from zetalab.zeros.store import load_aggregate
 
-    need = N + 2 * horizon
+    need = total_nodes(N, horizon)
     gammas = load_aggregate(zeros_path)
     if len(gammas) < need:
         raise ZetalabError(

@@ -1,4 +1,4 @@
-"""One training job from its files: resolve the run config, check inputs, train, write outputs."""
+"""One training run from its files: resolve the run config, check inputs, train, write outputs."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from zetalab.errors import ZetalabError
-from zetalab.evaluation.predictions import save_predictions
-from zetalab.io import read_json, write_json_atomic, write_text_atomic
+from zetalab.io import read_json
 from zetalab.learning.dataset import ZeroData
-from zetalab.learning.loop import HISTORY_COLUMNS, RunPaths, Trainer
+from zetalab.learning.loop import Trainer
 from zetalab.learning.problem import build_problem
+from zetalab.learning.records import RunPaths, failed_run
 from zetalab.learning.runconfig import resolve_run_config
 
 log = logging.getLogger("zetalab.learning")
@@ -43,7 +42,7 @@ def train_run(
     return Trainer(config, problem, seed, paths).run(cfg, **hooks)
 
 
-def train_from_files(
+def train_job(
     base_config: dict[str, Any],
     run_config_path: str | Path,
     variant: str,
@@ -68,47 +67,13 @@ def train_from_files(
         if not record_failure:
             raise
         log.exception("%s failed; recorded as a failed trial", paths.metrics.parent)
-        return write_failed_run(config, cfg, seed, paths, error)
+        return failed_run(config, cfg, seed, paths, error)
+    rmse = metrics["final_extrapolation"]["rmse_spacing"]
     log.info(
         "%s: status %s after %d epochs, extrapolation RMSE %.4f spacings",
         paths.metrics.parent,
         metrics["status"],
         metrics["epochs_run"],
-        _or_nan(metrics["final_extrapolation"]["rmse_spacing"]),
+        float("nan") if rmse is None else rmse,
     )
     return metrics
-
-
-def write_failed_run(
-    config: dict[str, Any], cfg: str, seed: int, paths: RunPaths, error: BaseException
-) -> dict[str, Any]:
-    """The outputs of a run that crashed: status "failed", no history rows, NaN predictions."""
-    dataset = config["dataset"]
-    total = dataset["N"] + 2 * dataset["horizon"]
-    variant = config["run"]["variant"]
-    name = f"{cfg}/{variant}/seed{seed}"
-    save_predictions(
-        paths.predictions, np.arange(1, total + 1), np.full(total, np.nan), name, "model"
-    )
-    write_text_atomic(paths.history, ",".join(HISTORY_COLUMNS) + "\n")
-    metrics = {
-        "status": "failed",
-        "message": f"{type(error).__name__}: {error}",
-        "cfg": cfg,
-        "variant": variant,
-        "kind": config["run"]["kind"],
-        "seed": seed,
-        "N": dataset["N"],
-        "horizon": dataset["horizon"],
-        "epochs_requested": config["train"]["epochs"],
-        "epochs_run": 0,
-        "final_extrapolation": None,
-        "best_extrapolation": None,
-        "config": config,
-    }
-    write_json_atomic(paths.metrics, metrics)
-    return metrics
-
-
-def _or_nan(value: float | None) -> float:
-    return float("nan") if value is None else value

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from zetalab.checkpoint import load_checkpoint, save_checkpoint
 from zetalab.errors import ZetalabError
 from zetalab.io import atomic_path
 from zetalab.spectral.christoffel import compare_christoffel
@@ -132,22 +133,6 @@ def fingerprint(cfg: SpectralConfig, data: Spectra) -> str:
     return digest.hexdigest()[:16]
 
 
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp, pickle_protocol=4)
-
-
-def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        return torch.load(path, map_location=device, weights_only=False)
-    except Exception as exc:  # a truncated file cannot exist (atomic writes), but be explicit
-        raise ZetalabError(
-            f"checkpoint {path} cannot be read ({exc})", "delete it to train from scratch"
-        ) from exc
-
-
 @dataclasses.dataclass
 class TrainOutcome:
     model: GeodesicSpectralNODE
@@ -238,7 +223,7 @@ def train(
     key = fingerprint(cfg, data)
     history: list[dict[str, Any]] = []
     start_epoch = 0
-    state = load_checkpoint(checkpoint, device) if checkpoint else None
+    state = load_checkpoint(checkpoint, device, weights_only=False) if checkpoint else None
     if state is not None and state["fingerprint"] == key:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimisers"])
