@@ -1,12 +1,14 @@
 """Entry point of rule spectral_benchmark: samples/s, ODE solves/s, steps/s, epoch time."""
 
-from zetalab.spectral.stages import config_from, logging_to, run_benchmark
+from zetalab.logsetup import log_to
+from zetalab.spectral.stages import config_from, run_benchmark, use_threads
 
-with logging_to(snakemake.log[0], snakemake.threads):
-    run_benchmark(
-        config_from(snakemake.config["spectral"]),
-        snakemake.input.spectra,
-        snakemake.input.model,
-        snakemake.output.figures,
-        snakemake.output.table,
-    )
+log_to(snakemake.log[0])
+use_threads(snakemake.threads)
+run_benchmark(
+    config_from(snakemake.config["spectral"]),
+    snakemake.input.spectra,
+    snakemake.input.model,
+    snakemake.output.figures,
+    snakemake.output.table,
+)

@@ -1,11 +1,13 @@
 """Entry point of rule spectral_data: the seeded spectra (generated on the device)."""
 
-from zetalab.spectral.stages import config_from, logging_to, run_data
+from zetalab.logsetup import log_to
+from zetalab.spectral.stages import config_from, run_data, use_threads
 
-with logging_to(snakemake.log[0], snakemake.threads):
-    run_data(
-        config_from(snakemake.config["spectral"]),
-        snakemake.output.spectra,
-        snakemake.output.plot,
-        snakemake.output.manifest,
-    )
+log_to(snakemake.log[0])
+use_threads(snakemake.threads)
+run_data(
+    config_from(snakemake.config["spectral"]),
+    snakemake.output.spectra,
+    snakemake.output.plot,
+    snakemake.output.manifest,
+)

@@ -1,14 +1,16 @@
 """Entry point of rule spectral_train: one model per subset (all, or without_cK)."""
 
-from zetalab.spectral.stages import config_from, logging_to, run_train
+from zetalab.logsetup import log_to
+from zetalab.spectral.stages import config_from, run_train, use_threads
 
-with logging_to(snakemake.log[0], snakemake.threads):
-    run_train(
-        config_from(snakemake.config["spectral"]),
-        snakemake.wildcards.subset,
-        snakemake.input.spectra,
-        snakemake.output.model,
-        snakemake.output.history,
-        snakemake.params.checkpoint,
-        snakemake.params.profile_trace,
-    )
+log_to(snakemake.log[0])
+use_threads(snakemake.threads)
+run_train(
+    config_from(snakemake.config["spectral"]),
+    snakemake.wildcards.subset,
+    snakemake.input.spectra,
+    snakemake.output.model,
+    snakemake.output.history,
+    snakemake.params.checkpoint,
+    snakemake.params.profile_trace,
+)

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from zetalab.logsetup import logging_to
+from zetalab.logsetup import log_to
 from zetalab.sweeps.plan import SweepPlan
 
-with logging_to(snakemake.log[0]):
-    plan = SweepPlan.load(snakemake.params.dir, snakemake.config, snakemake.params.run_dir)
-    plan.write_results(snakemake.wildcards.sweep, Path(snakemake.output.best).parent)
+log_to(snakemake.log[0])
+plan = SweepPlan.load(snakemake.params.dir, snakemake.config, snakemake.params.run_dir)
+plan.write_results(snakemake.wildcards.sweep, Path(snakemake.output.best).parent)

@@ -1,8 +1,8 @@
 """Entry point of rule sweep_propose: one Bayesian round's proposal (zetalab.sweeps.plan)."""
 
-from zetalab.logsetup import logging_to
+from zetalab.logsetup import log_to
 from zetalab.sweeps.plan import SweepPlan
 
-with logging_to(snakemake.log[0]):
-    plan = SweepPlan.load(snakemake.params.dir, snakemake.config, snakemake.params.run_dir)
-    plan.propose(snakemake.wildcards.sweep, int(snakemake.wildcards.round), snakemake.output[0])
+log_to(snakemake.log[0])
+plan = SweepPlan.load(snakemake.params.dir, snakemake.config, snakemake.params.run_dir)
+plan.propose(snakemake.wildcards.sweep, int(snakemake.wildcards.round), snakemake.output[0])

@@ -16,7 +16,7 @@ try:
         extra={"backend": snakemake.wildcards.backend, "chunk_size": snakemake.params.chunk_size},
     )
 except Exception:
-    log.exception("aggregating %d zeros failed; nothing was written", total)
+    log.error("aggregating %d zeros failed; nothing was written", total)
     raise
 log.info(
     "%s: %d zeros from %d chunks, sha256 %s, error bound %s",

@@ -27,7 +27,7 @@ try:
         progress=progress,
     )
 except Exception:
-    log.exception("zeros %d..%d failed; nothing was written", start, end)
+    log.error("zeros %d..%d failed; nothing was written", start, end)
     raise
 log.info(
     "wrote %s: %.2f s, error bound %s, count check %s",

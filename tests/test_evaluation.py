@@ -108,11 +108,11 @@ def test_evaluate_job_refuses_missing_or_corrupt_files(odlyzko, tmp_path):
     aggregate([chunk], zeros, total)
     dataset = {"N": 200, "horizon": 50, "validation_fraction": 0.1, "split_seed": 0}
     out = tmp_path / "evaluation.json"
-    with pytest.raises(ZetalabError, match="not a readable predictions file"):
+    with pytest.raises(ZetalabError, match=r"missing\.npz does not exist"):
         evaluate_job(tmp_path / "missing.npz", zeros, dataset, out)
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not an npz at all")
-    with pytest.raises(ZetalabError, match="not a readable predictions file"):
+    with pytest.raises(ZetalabError, match=r"bad\.npz is damaged"):
         evaluate_job(bad, zeros, dataset, out)
     short = tmp_path / "short.npz"
     save_predictions(short, np.arange(1, 101), np.zeros(100), "x", "model")

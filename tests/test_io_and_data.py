@@ -25,7 +25,7 @@ def test_json_round_trip_and_checksum(tmp_path):
     assert read_json(path) == {"a": [0, 1, 2], "b": 1.5}
     assert len(sha256_file(path)) == 64
     path.write_text("{not json")
-    with pytest.raises(ZetalabError, match="not valid JSON"):
+    with pytest.raises(ZetalabError, match="is damaged"):
         read_json(path)
 
 
@@ -59,5 +59,5 @@ def test_predictions_round_trip_and_reject_gaps(tmp_path):
     with pytest.raises(ZetalabError, match=r"does not cover nodes 1\.\.11"):
         load_predictions(path, 11)
     path.write_bytes(b"garbage")
-    with pytest.raises(ZetalabError, match="not a readable predictions file"):
+    with pytest.raises(ZetalabError, match="is damaged"):
         load_predictions(path, 10)

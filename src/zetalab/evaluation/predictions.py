@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from zetalab.errors import ZetalabError
-from zetalab.io import atomic_path
+from zetalab.io import atomic_path, read_npz, rebuild_command
 
 KINDS = ("model", "baseline")
 
@@ -32,19 +32,11 @@ def save_predictions(
 
 
 def load_predictions(path: str | Path, total: int) -> dict[str, np.ndarray | str]:
-    """Read and validate predictions for nodes 1..total."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            out = {k: data[k] for k in ("index", "delta_pred", "name", "kind")}
-    except (OSError, ValueError, KeyError) as exc:
-        raise ZetalabError(
-            f"{path} is not a readable predictions file ({exc})",
-            "delete it and rerun the rule that writes it",
-        ) from exc
+    """Read and validate predictions for nodes 1..total (a damaged file: rebuild command)."""
+    out = read_npz(path, lambda data: {k: data[k] for k in ("index", "delta_pred", "name", "kind")})
     if len(out["index"]) != total or not np.array_equal(out["index"], np.arange(1, total + 1)):
         raise ZetalabError(
-            f"{path} does not cover nodes 1..{total} in order",
-            "delete it and rerun the rule that writes it",
+            f"{path} does not cover nodes 1..{total} in order", rebuild_command(path)
         )
     out["name"] = str(out["name"])
     out["kind"] = str(out["kind"])

@@ -1,15 +1,14 @@
 """The workflow's Study S stages; scripts/spectral_*.py only unpack Snakemake's arguments.
 
-Each stage logs to the rule's log file (``logging_to``), writes every output atomically, and
-turns a ZetalabError into a one-line message in the log before failing the job.
+Each stage logs to the rule's log file (set up by the script with ``zetalab.logsetup.log_to``,
+which also records a failure's traceback and one-line reason there) and writes every output
+atomically.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,30 +29,10 @@ from zetalab.spectral.device import device_description, setup_device, torch_dtyp
 log = logging.getLogger("zetalab.spectral")
 
 
-@contextlib.contextmanager
-def logging_to(path: str | Path | None, threads: int | None = None) -> Iterator[None]:
-    """Route the package's logging to the rule's log file (and stderr), and cap torch threads."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
-    if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(path, mode="w"))
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    root = logging.getLogger("zetalab")
-    for h in handlers:
-        h.setFormatter(fmt)
-        root.addHandler(h)
-    root.setLevel(logging.INFO)
+def use_threads(threads: int | None) -> None:
+    """Cap torch's intra-op threads at the rule's `threads:` (torch would take every core)."""
     if threads:
         torch.set_num_threads(threads)
-    try:
-        yield
-    except ZetalabError as exc:
-        root.error("%s", exc)
-        raise
-    finally:
-        for h in handlers:
-            root.removeHandler(h)
-            h.close()
 
 
 def config_from(section: Mapping[str, Any]) -> SpectralConfig:

@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 
 from zetalab.errors import ZetalabError
-from zetalab.io import atomic_path, read_json, save_npy_atomic, sha256_file, write_json_atomic
+from zetalab.io import (
+    atomic_path,
+    read_json,
+    read_npy,
+    rebuild_command,
+    save_npy_atomic,
+    sha256_file,
+    write_json_atomic,
+)
 
 FORMAT_VERSION = 1
 # Read this many zeros at a time when streaming a chunk into an aggregate or hashing-checking.
@@ -148,10 +156,7 @@ def read_chunk(
             f"({str(record.get('sha256'))[:16]}…); the file is corrupt or was edited",
             _REDO,
         )
-    try:
-        values = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ZetalabError(f"chunk {path} is not a readable .npy file ({exc})", _REDO) from exc
+    values = read_npy(path, mmap=mmap, fix=_REDO)
     start, end = int(record["start"]), int(record["end"])
     if expect is not None and (start, end) != (expect.start, expect.end):
         raise ZetalabError(
@@ -276,9 +281,10 @@ def load_aggregate(
     too-short aggregate with a message that names the file and the command that rebuilds it.
     """
     path = Path(path)
-    rebuild = f"rebuild it: snakemake {path} (or delete it and its manifest, then rerun)"
+    rebuild = rebuild_command(path)
     if not path.exists():
-        raise ZetalabError(f"zeros aggregate {path} does not exist", f"build it: snakemake {path}")
+        problem = f"zeros aggregate {path} does not exist"
+        raise ZetalabError(problem, f"build it: snakemake --cores all {path}")
     manifest_file = manifest_path(path)
     if not manifest_file.exists():
         raise ZetalabError(f"zeros aggregate {path} has no manifest {manifest_file}", rebuild)
@@ -291,11 +297,7 @@ def load_aggregate(
                 "(corrupt, truncated or edited)",
                 rebuild,
             )
-    try:
-        values = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        problem = f"zeros aggregate {path} is not a readable .npy ({exc})"
-        raise ZetalabError(problem, rebuild) from exc
+    values = read_npy(path, mmap=True, fix=rebuild)
     if values.dtype != np.float64 or values.ndim != 1:
         raise ZetalabError(
             f"zeros aggregate {path}: expected 1-D float64, got {values.dtype} {values.shape}",
