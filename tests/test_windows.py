@@ -1,0 +1,96 @@
+"""Rolling-origin windows: origins, masks, scoring per window, the bootstrap interval."""
+
+import math
+
+import numpy as np
+import pytest
+
+from zetalab.errors import ZetalabError
+from zetalab.evaluation.windows import (
+    bootstrap_interval,
+    score_window,
+    span,
+    summarise,
+    window_indices,
+    window_observed,
+    window_origins,
+    window_rows,
+    windows_markdown,
+)
+from zetalab.learning.dataset import zero_data
+
+
+def test_origins_follow_the_training_range_every_2h():
+    assert window_origins(1000, 100, 4) == [1000, 1200, 1400, 1600]
+    assert window_origins(1000, 100, 3, stride=500) == [1000, 1500, 2000]
+    assert span(1000, 100) == 1200 and span(1000, 100, 4) == 1800
+    idx = window_indices(1200, 100)
+    assert idx["extrapolation"][[0, -1]].tolist() == [1201, 1300]
+    assert idx["holdout"][[0, -1]].tolist() == [1301, 1400]
+    with pytest.raises(ZetalabError, match=r"evaluation\.windows"):
+        window_origins(1000, 100, 0)
+
+
+def test_window_observes_every_zero_before_its_origin_and_none_after():
+    observable = np.zeros(1800, dtype=bool)
+    observable[:1000] = True
+    observable[[3, 7]] = False  # validation nodes stay hidden, as in training
+    mask = window_observed(observable, 1000, 1400)
+    assert mask[:1400].sum() == 1398 and not mask[3] and not mask[1400:].any()
+    assert window_observed(observable, 1000, 1000).tolist() == observable.tolist()
+
+
+def test_score_window_uses_true_heights_and_ignores_other_windows(odlyzko):
+    data = zero_data(odlyzko[:1600])
+    exact = score_window(data.delta.copy(), data.gammas, data.spacing, 1200, 100)
+    assert exact["errors"]["extrapolation"]["mse_height"] == pytest.approx(0, abs=1e-18)
+    pred = np.zeros(1600)
+    w = score_window(pred, data.gammas, data.spacing, 1200, 100)
+    assert w["errors"]["holdout"]["skill"] == 0.0 and w["origin"] == 1200
+    # Garbage outside the window (or in its holdout) changes nothing in its extrapolation.
+    other = pred.copy()
+    other[:1200] = 5.0
+    other[1300:] = -3.0
+    assert (
+        score_window(other, data.gammas, data.spacing, 1200, 100)["errors"]["extrapolation"]
+        == w["errors"]["extrapolation"]
+    )
+
+
+def test_bootstrap_interval_resamples_seeds_and_windows():
+    rng = np.random.default_rng(0)
+    values = {s: list(1.0 + 0.1 * s + 0.01 * rng.normal(size=4)) for s in range(5)}
+    ci = bootstrap_interval(values)
+    assert ci["lo"] < ci["mean"] < ci["hi"]
+    assert ci["mean"] == pytest.approx(np.mean([v for vs in values.values() for v in vs]))
+    # The seed-to-seed spread (0.1 per seed) dominates: the interval is far wider than the
+    # within-seed noise alone would give.
+    assert ci["hi"] - ci["lo"] > 0.1
+    one_seed = bootstrap_interval({0: [1.0, 2.0, 3.0, 4.0]})
+    assert 1.0 <= one_seed["lo"] < 2.5 < one_seed["hi"] <= 4.0
+    assert bootstrap_interval({0: [1.0, 1.0]}) == {"mean": 1.0, "lo": 1.0, "hi": 1.0, "seeds": 1}
+    assert math.isnan(bootstrap_interval({0: [1.0], 1: [math.nan]})["mean"])
+
+
+def test_report_lists_every_window_and_the_mean_with_interval():
+    def ev(values):
+        return {
+            "windows": [
+                {"origin": 100 + 20 * k, "errors": {"extrapolation": {"mse_height": v},
+                                                    "holdout": {"mse_height": 2 * v}}}
+                for k, v in enumerate(values)
+            ]
+        }  # fmt: skip
+
+    rows = window_rows("smooth", "baseline", None, ev([0.3, 0.4]), "mse_height")
+    for seed in range(3):
+        rows += window_rows("gnn", "model", seed, ev([0.1 + seed, 0.2]), "mse_height")
+    summary = summarise(rows, "mse_height")
+    assert [s["name"] for s in summary] == ["smooth", "gnn"]
+    gnn = summary[1]
+    assert gnn["seeds"] == 3 and gnn["windows"] == 2
+    assert gnn["extrapolation_mse_height_mean"] == pytest.approx(
+        np.mean([0.1, 1.1, 2.1, 0.2] + [0.2] * 2)
+    )
+    md = windows_markdown(rows, summary, "mse_height")
+    assert md.count("| gnn |") == 7 and "95 % CI" in md
