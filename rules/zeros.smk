@@ -5,6 +5,17 @@ from zetalab.zeros.store import aggregate_chunk_files, meta_path
 
 ZEROS_CHUNK_SIZE = config["zeros"]["chunk_size"]
 
+# A `file` table too short for the last aligned chunk fails here, before any chunk job starts.
+if BACKEND == "file" and config["zeros"].get("table"):
+    from zetalab.zeros.file_backend import check_table_covers
+    from zetalab.zeros.store import chunk_ranges
+
+    try:
+        last_end = chunk_ranges(ZEROS_TOTAL, ZEROS_CHUNK_SIZE)[-1].end
+        check_table_covers(config["zeros"]["table"], last_end)
+    except ZetalabError as error:
+        raise WorkflowError(str(error)) from None
+
 
 rule zeros_chunk:
     output:
