@@ -270,3 +270,19 @@ def test_damaged_input_of_a_job_message_log_and_rebuild_command(tmp_path, odlyzk
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert load_predictions(tmp_path / predictions, 300)["name"] == "smooth"
     assert (tmp_path / "results" / "evaluation.json").exists()
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=lambda f: f.__name__)
+def test_damaged_training_checkpoint_is_named_by_the_shared_loader(tmp_path, damage):
+    """Both studies load checkpoints through zetalab.checkpoint; a damaged one (also bytes
+    overwritten inside a tensor, which torch.load alone would accept) is a CheckpointError."""
+    from zetalab.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 3, "model": {"w": torch.arange(2000.0)}})
+    assert load_checkpoint(path)["epoch"] == 3
+    damage(path)
+    with pytest.raises(CheckpointError) as exc:
+        load_checkpoint(path)
+    assert f"checkpoint {path} {DAMAGED}" in str(exc.value)
+    assert f"rm {path}" in str(exc.value)

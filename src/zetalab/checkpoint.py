@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from zetalab.errors import ZetalabError
-from zetalab.io import atomic_path
+from zetalab.io import atomic_path, read_torch
 
 
 class CheckpointError(ZetalabError):
@@ -33,10 +33,17 @@ def load_checkpoint(
     path = Path(path)
     if not path.exists():
         return None
+    fix = f"delete it to train from scratch: rm {path}"
+    if weights_only:  # io's reader also checks the zip's CRCs, which torch.load skips
+        try:
+            return read_torch(path, device, fix)
+        except ZetalabError as exc:
+            raise CheckpointError(f"checkpoint {exc.problem}", exc.fix) from exc
     try:
         return torch.load(path, map_location=device, weights_only=weights_only)
     except Exception as exc:  # truncated, corrupt, or written by an incompatible torch
         raise CheckpointError(
-            f"checkpoint {path} is damaged or unreadable ({type(exc).__name__}: {exc})",
-            f"delete {path} to train from scratch",
+            f"checkpoint {path} is damaged (corrupt, truncated or unreadable: "
+            f"{type(exc).__name__}: {exc})",
+            fix,
         ) from exc
