@@ -8,7 +8,11 @@ import pytest
 from zetalab.errors import ZetalabError
 from zetalab.evaluation.windows import (
     bootstrap_interval,
+    load_windows,
+    predict_windows,
+    save_windows,
     score_window,
+    slice_windows,
     span,
     summarise,
     window_indices,
@@ -40,21 +44,41 @@ def test_window_observes_every_zero_before_its_origin_and_none_after():
     assert window_observed(observable, 1000, 1000).tolist() == observable.tolist()
 
 
-def test_score_window_uses_true_heights_and_ignores_other_windows(odlyzko):
+def test_score_window_uses_true_heights_and_only_its_own_block(odlyzko):
     data = zero_data(odlyzko[:1600])
-    exact = score_window(data.delta.copy(), data.gammas, data.spacing, 1200, 100)
+    exact = score_window(data.delta[1200:1400], data.gammas, data.spacing, 1200, 100)
     assert exact["errors"]["extrapolation"]["mse_height"] == pytest.approx(0, abs=1e-18)
-    pred = np.zeros(1600)
-    w = score_window(pred, data.gammas, data.spacing, 1200, 100)
+    w = score_window(np.zeros(200), data.gammas, data.spacing, 1200, 100)
     assert w["errors"]["holdout"]["skill"] == 0.0 and w["origin"] == 1200
-    # Garbage outside the window (or in its holdout) changes nothing in its extrapolation.
-    other = pred.copy()
-    other[:1200] = 5.0
-    other[1300:] = -3.0
-    assert (
-        score_window(other, data.gammas, data.spacing, 1200, 100)["errors"]["extrapolation"]
-        == w["errors"]["extrapolation"]
-    )
+    smooth_rmse = np.sqrt(np.mean((data.delta[1200:1300]) ** 2))  # δ̂ = 0: error ≈ δ spacings
+    assert w["errors"]["extrapolation"]["rmse_spacing"] == pytest.approx(smooth_rmse, rel=0.05)
+    # A wrong holdout changes nothing in the window's extrapolation score.
+    bad = np.zeros(200)
+    bad[100:] = 7.0
+    again = score_window(bad, data.gammas, data.spacing, 1200, 100)
+    assert again["errors"]["extrapolation"] == w["errors"]["extrapolation"]
+    assert again["errors"]["holdout"] != w["errors"]["holdout"]
+
+
+def test_fixed_model_predicts_each_window_from_its_own_observed_zeros(tmp_path):
+    observable = np.zeros(1800, dtype=bool)
+    observable[:1000] = True
+    seen = []
+
+    def predict(observed):  # "model": echoes the number of observed inputs everywhere
+        seen.append(int(observed.sum()))
+        return np.full(1800, float(observed.sum()))
+
+    origins = window_origins(1000, 100, 4)
+    windows = predict_windows(predict, observable, 1000, origins, 100)
+    assert seen == [1000, 1200, 1400, 1600] and windows.shape == (4, 200)
+    assert windows[:, 0].tolist() == [1000.0, 1200.0, 1400.0, 1600.0]
+    save_windows(tmp_path / "w.npz", origins, windows)
+    assert np.array_equal(load_windows(tmp_path / "w.npz", origins, 100), windows)
+    with pytest.raises(ZetalabError, match="expected"):
+        load_windows(tmp_path / "w.npz", origins[:2], 100)
+    line = np.arange(1800.0)
+    assert slice_windows(line, [1000, 1200], 100)[1, 0] == 1200.0
 
 
 def test_bootstrap_interval_resamples_seeds_and_windows():

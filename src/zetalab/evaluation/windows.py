@@ -14,13 +14,15 @@ share its model, so both levels of variation reach the interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zetalab.errors import ZetalabError
 from zetalab.evaluation.scoring import prediction_errors
+from zetalab.io import atomic_path, read_npz, rebuild_command
 
 WINDOW_SPLITS = ("extrapolation", "holdout")
 BOOTSTRAP_DRAWS = 2000
@@ -65,26 +67,78 @@ def window_observed(observable: np.ndarray, N: int, origin: int) -> np.ndarray:
     return mask
 
 
+def predict_windows(
+    predict: Callable[[np.ndarray], np.ndarray],
+    observable: np.ndarray,
+    N: int,
+    origins: Sequence[int],
+    horizon: int,
+) -> np.ndarray:
+    """(K, 2H) predictions of O+1..O+2H for each origin, the model fixed (not retrained).
+
+    `predict(observed)` returns δ̂ over nodes 1..span given the observed-input mask; window k
+    observes the training inputs plus every zero N+1..O_k.
+    """
+    out = np.empty((len(origins), 2 * horizon), dtype=np.float64)
+    for k, origin in enumerate(origins):
+        pred = np.asarray(predict(window_observed(observable, N, origin)), dtype=np.float64)
+        out[k] = pred[origin : origin + 2 * horizon]
+    return out
+
+
+def slice_windows(delta_pred: np.ndarray, origins: Sequence[int], horizon: int) -> np.ndarray:
+    """(K, 2H) windows cut from one prediction over 1..span (a predictor that does not read
+    the observed zeros after N, e.g. a baseline fitted once on train)."""
+    return np.stack([np.asarray(delta_pred)[o : o + 2 * horizon] for o in origins])
+
+
+def save_windows(path: str | Path, origins: Sequence[int], delta: np.ndarray) -> None:
+    """windows.npz: `origins` (K,) and `delta` (K, 2H), written atomically."""
+    origins = np.asarray(origins, dtype=np.int64)
+    delta = np.asarray(delta, dtype=np.float64)
+    if delta.ndim != 2 or len(delta) != len(origins) or delta.shape[1] % 2:
+        raise ValueError("delta must be (len(origins), 2H)")
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, origins=origins, delta=delta)
+
+
+def load_windows(path: str | Path, origins: Sequence[int], horizon: int) -> np.ndarray:
+    """The (K, 2H) window predictions of a run, checked against the expected origins."""
+    data = read_npz(path, lambda d: {k: d[k] for k in ("origins", "delta")})
+    if data["origins"].tolist() != list(origins) or data["delta"].shape != (
+        len(origins),
+        2 * horizon,
+    ):
+        raise ZetalabError(
+            f"{path} holds windows at origins {data['origins'].tolist()} "
+            f"({data['delta'].shape}), expected {list(origins)} with 2H = {2 * horizon}",
+            rebuild_command(path),
+        )
+    return data["delta"]
+
+
 def score_window(
-    delta_pred: np.ndarray,
+    window_delta: np.ndarray,
     gammas: np.ndarray,
     spacing: np.ndarray,
     origin: int,
     horizon: int,
     first_index: int = 1,
 ) -> dict[str, Any]:
-    """Errors of one window (heights and mean spacings) from predictions over nodes 1..span.
+    """Errors of one window (heights and mean spacings) from its 2H predictions.
 
-    `first_index` is the absolute zero index of node 1 (dataset.start): heights are recovered
-    at the true index, so a window at 10^8 is scored where it is.
+    `gammas`, `spacing` cover nodes 1..span; `first_index` is the absolute zero index of node
+    1 (dataset.start): heights are recovered at the true index, so a window at 10^8 is scored
+    where it is. Skill is against δ̂ = 0 on the same block.
     """
+    window_delta = np.asarray(window_delta, dtype=np.float64)
     out: dict[str, Any] = {"origin": origin, "errors": {}}
     for split, idx in window_indices(origin, horizon).items():
         sl = idx - 1
-        model = prediction_errors(delta_pred[sl], gammas[sl], idx + first_index - 1, spacing[sl])
-        smooth = prediction_errors(
-            np.zeros(len(idx)), gammas[sl], idx + first_index - 1, spacing[sl]
-        )
+        part = window_delta[idx - origin - 1]
+        absolute = idx + first_index - 1
+        model = prediction_errors(part, gammas[sl], absolute, spacing[sl])
+        smooth = prediction_errors(np.zeros(len(idx)), gammas[sl], absolute, spacing[sl])
         skill = (
             1.0 - model["mse_height"] / smooth["mse_height"]
             if math.isfinite(model["mse_height"]) and smooth["mse_height"] > 0
@@ -92,6 +146,21 @@ def score_window(
         )
         out["errors"][split] = {**model, "n": len(idx), "skill": skill}
     return out
+
+
+def score_windows(
+    windows: np.ndarray,
+    gammas: np.ndarray,
+    spacing: np.ndarray,
+    origins: Sequence[int],
+    horizon: int,
+    first_index: int = 1,
+) -> list[dict[str, Any]]:
+    """score_window for each row of a (K, 2H) window-prediction array."""
+    return [
+        score_window(w, gammas, spacing, o, horizon, first_index)
+        for w, o in zip(windows, origins, strict=True)
+    ]
 
 
 def bootstrap_interval(
