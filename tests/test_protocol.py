@@ -25,3 +25,54 @@ def test_a_verdict_on_fewer_than_two_seeds_is_refused():
     with pytest.raises(ZetalabError, match="needs at least 2 seeds"):
         verdict_files([3, 3], ["a"])
     assert verdict_files([0, 1], ["a", "b"]) == ["a", "b"]
+
+
+def _config(**sections):
+    return load_config(overrides=sections)
+
+
+def test_span_covers_the_rolling_windows_and_start_is_absolute():
+    from zetalab.evaluation.protocol import study_span, study_start
+
+    c = _config(dataset={"N": 1000, "horizon": 50, "start": 10**6}, evaluation={"windows": 3})
+    assert study_span(c) == 1000 + 3 * 100 and study_start(c) == 10**6
+    assert study_span(_config(dataset={"N": 1000, "horizon": 50})) == 1100
+
+
+@pytest.mark.parametrize(
+    ("sections", "message"),
+    [
+        ({"dataset": {"start": 0}}, r"dataset\.start"),
+        ({"evaluation": {"windows": 0}}, r"evaluation\.windows"),
+    ],
+)
+def test_bad_start_or_window_count_is_a_schema_error(sections, message):
+    with pytest.raises(ZetalabError, match=message):
+        _config(**sections)
+
+
+def test_shift_windows_overlapping_the_training_span_are_refused():
+    from zetalab.evaluation.protocol import check_protocol
+
+    ok = _config(
+        dataset={"N": 1000, "horizon": 50, "start": 10_000},
+        evaluation={"windows": 2, "shift_starts": [100_000, 8_000]},
+    )
+    check_protocol(ok)  # 8,000..9,099 ends before 10,000; 100,000 is far above
+    for start in (9_000, 10_500, 11_199):
+        bad = _config(
+            dataset={"N": 1000, "horizon": 50, "start": 10_000},
+            evaluation={"windows": 2, "shift_starts": [start]},
+        )
+        with pytest.raises(ZetalabError, match=r"overlaps the training span 10000\.\.11199"):
+            check_protocol(bad)
+
+
+def test_start_beyond_the_engine_is_refused():
+    from zetalab.evaluation import protocol
+
+    limit = protocol._engine_limit() or pytest.skip("the zero engine states no index limit yet")
+    with pytest.raises(ZetalabError, match="beyond the zero engine's supported range"):
+        protocol.check_protocol(_config(dataset={"N": 1000, "start": limit - 500}))
+    with pytest.raises(ZetalabError, match="shift_starts"):
+        protocol.check_protocol(_config(evaluation={"shift_starts": [limit - 10]}))

@@ -6,9 +6,11 @@ time), so a study that could not be decided fails before any job runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from zetalab.errors import ZetalabError
+from zetalab.evaluation.windows import span
 
 # A paired test needs at least this many seeds (one pair has no spread).
 MIN_VERDICT_SEEDS = 2
@@ -24,3 +26,59 @@ def verdict_files(seeds: Sequence[int], files: list[str]) -> list[str]:
             "for targets other than results/ab_verdict.json",
         )
     return files
+
+
+def study_span(config: Mapping[str, Any]) -> int:
+    """Nodes 1..span a study's zeros, graph and predictions cover (through its last window)."""
+    ds, ev = config["dataset"], config.get("evaluation", {})
+    return span(int(ds["N"]), int(ds["horizon"]), int(ev.get("windows", 1)), ev.get("stride"))
+
+
+def study_start(config: Mapping[str, Any]) -> int:
+    """Absolute index of the study's first zero (dataset.start, default 1)."""
+    return int(config["dataset"].get("start", 1))
+
+
+def shift_span(config: Mapping[str, Any]) -> int:
+    """Zeros of one height-shift window: N observed, then the 2H scored."""
+    ds = config["dataset"]
+    return int(ds["N"]) + 2 * int(ds["horizon"])
+
+
+def _engine_limit() -> int | None:
+    from zetalab.zeros import engine
+
+    return getattr(engine, "MAX_INDEX", None)
+
+
+def check_protocol(config: Mapping[str, Any]) -> None:
+    """Parse-time checks of dataset.start, the windows and the height-shift windows."""
+    start, total = study_start(config), study_span(config)
+    last = start + total - 1
+    limit = _engine_limit()
+    if start < 1:
+        raise ZetalabError(
+            f"dataset.start = {start}: zero indices start at 1 (γ_1 ≈ 14.1347)",
+            "use dataset.start ≥ 1",
+        )
+    if limit is not None and last > limit:
+        raise ZetalabError(
+            f"dataset.start = {start} with {total} zeros (N + the windows) reaches zero #{last}, "
+            f"beyond the zero engine's supported range 1..{limit}",
+            f"use dataset.start ≤ {limit - total + 1} (docs/zeros.md, 'Supported range')",
+        )
+    width = shift_span(config)
+    for s in config.get("evaluation", {}).get("shift_starts", []):
+        end = s + width - 1
+        if s <= last and end >= start:
+            raise ZetalabError(
+                f"evaluation.shift_starts: the window {s}..{end} overlaps the training span "
+                f"{start}..{last} (dataset.start + N + the rolling windows)",
+                f"start height-shift windows after zero #{last} or end them before #{start}",
+            )
+        if limit is not None and end > limit:
+            raise ZetalabError(
+                f"evaluation.shift_starts: the window {s}..{end} reaches beyond the zero "
+                f"engine's supported range 1..{limit}",
+                f"use starts ≤ {limit - width + 1}",
+            )
