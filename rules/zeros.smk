@@ -1,7 +1,9 @@
 # Rules of the zeros stage (SPEC §3): aligned chunks -> verified aggregate -> check.
 # Chunk k covers zeros k*chunk_size+1 .. (k+1)*chunk_size, so aggregates of different sizes
 # share chunk files and a rerun after a failure recomputes only the missing chunks.
-from zetalab.zeros.store import aggregate_chunk_files, meta_path
+# Chunk indices beyond 10^12 get longer names (store.INDEX_PATTERN); only settings that change
+# a rule's output are its params (a changed one reruns it and what follows).
+from zetalab.zeros.store import INDEX_PATTERN, aggregate_chunk_files, meta_path
 
 ZEROS_CHUNK_SIZE = config["zeros"]["chunk_size"]
 
@@ -27,12 +29,13 @@ rule zeros_chunk:
         "logs/benchmarks/zeros/chunk_{backend}_{start}_{end}.tsv"
     wildcard_constraints:
         backend="rs|flint|mpmath|file",
-        start=r"\d{12}",
-        end=r"\d{12}",
+        start=INDEX_PATTERN,
+        end=INDEX_PATTERN,
     conda:
         "../envs/zeros.yaml"
     params:
-        table=config["zeros"]["table"],
+        # the table only shapes file-backend chunks: changing it leaves rs/flint chunks alone
+        table=lambda wildcards: (config["zeros"]["table"] if wildcards.backend == "file" else None),
     script:
         "../scripts/zeros_chunk.py"
 

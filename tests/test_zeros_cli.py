@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,9 @@ def test_compute_aggregate_check_round_trip(tmp_path, odlyzko, capsys):
         )
         == 0
     )
-    values = np.load(second)
-    assert values.dtype == np.float64 and values.shape == (200,)
+    stored, _ = store.read_chunk(second)
+    values = stored.heights()
+    assert values.shape == (200,) and stored.first_index == 401
     assert np.abs(values - odlyzko[400:600]).max() < 3.1e-9
     record = json.loads(second.with_suffix(".json").read_text())
     assert record["count_check"]["N_a"] == 400 and record["count_check"]["N_b"] == 600
@@ -79,3 +81,80 @@ def test_check_fails_on_a_wrong_zero(tmp_path, odlyzko):
     out = tmp_path / "zeros_300.npy"
     store.aggregate([chunk], out, 300)
     assert main(["check", str(out), "--sample", "3", ODLYZKO_ARG, str(ODLYZKO)]) == 1
+
+
+def _fails(argv, capsys, *words):
+    """The command exits 2 at once with every word in its message and a fix."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert all(w in err for w in words) and "fix:" in err, err
+
+
+@pytest.mark.parametrize(
+    ("out", "words"),
+    [
+        ("x.json", ("suffix '.json'", ".npy", ".txt")),  # would overwrite data with the record
+        ("dir.npy", ("is a directory",)),
+        ("afile/x.npy", ("afile is a file, not a directory",)),
+        ("locked/x.npy", ("cannot write in", "locked")),
+    ],
+)
+def test_compute_checks_out_before_computing(tmp_path, capsys, monkeypatch, out, words):
+    import zetalab.zeros.cli as cli
+
+    (tmp_path / "dir.npy").mkdir()
+    (tmp_path / "afile").write_text("data")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    real_access = cli.os.access
+    # root may write anywhere: the permission check is then shown on a directory it refuses
+    monkeypatch.setattr(cli.os, "access", lambda p, m: False if p == locked else real_access(p, m))
+    computed = []
+    monkeypatch.setattr(cli, "compute_range", lambda *a, **k: computed.append(a))
+    _fails(
+        ["compute", "--start", "1", "--count", "5", "--out", str(tmp_path / out)], capsys, *words
+    )
+    assert not computed
+    assert (tmp_path / "afile").read_text() == "data"
+
+
+def test_compute_refuses_counts_that_do_not_fit_and_unsupported_heights(capsys, monkeypatch):
+    import zetalab.zeros.cli as cli
+
+    _fails(
+        ["compute", "--start", "1", "--count", "1e12", "--out", "x.npy"], capsys, "GiB in memory"
+    )
+    monkeypatch.setattr(cli, "available_memory", lambda: 10**6)
+    _fails(
+        ["compute", "--start", "1", "--count", "100000", "--out", "x.npy"],
+        capsys,
+        "--count 100000 needs about",
+        "zeros_chunk",
+    )
+    _fails(
+        ["compute", "--start", "1e20", "--count", "3", "--out", "x.npy"],
+        capsys,
+        "beyond the supported range",
+    )
+    with pytest.raises(SystemExit):  # argparse: "'1.5' is not an integer"
+        main(["compute", "--start", "1.5", "--count", "3", "--out", "x.npy"])
+    assert "'1.5' is not an integer" in capsys.readouterr().err
+
+
+def test_text_export_has_12_exact_decimals(tmp_path):
+    out = tmp_path / "high.txt"
+    start = 10**10
+    assert main(["compute", "--start", "1e10", "--count", "4", "--out", str(out), "--quiet"]) == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) == 4
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["format"] == "text" and record["decimals"] == 12
+    assert record["error_bound_parts"]["decimal_rounding"] == 5e-13
+    from zetalab.zeros.flint_backend import certified_balls
+
+    balls = certified_balls(np.arange(4) + start)
+    for k, (line, ball) in enumerate(zip(lines, balls, strict=True)):
+        assert len(line.split(".")[1]) == 12, line
+        exact = Decimal(ball.mid().str(30, radius=False))
+        assert abs(Decimal(line) - exact) <= Decimal("1e-9"), (k, line, exact)
+        assert abs(Decimal(line) - exact) <= Decimal(repr(record["error_bound"]))

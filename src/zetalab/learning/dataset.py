@@ -8,7 +8,7 @@ Splits (SPEC §4): `train` 1..N (a seeded random fraction of it is `validation`)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,14 +99,15 @@ def zero_data(gammas: np.ndarray) -> ZeroData:
 
 def load_zero_data(zeros_path: str | Path, N: int, horizon: int) -> ZeroData:
     """Zeros 1..N+2H from a verified aggregate; a clear error when there are too few."""
-    from zetalab.zeros.store import load_aggregate
+    from zetalab.zeros.store import load_zeros
 
     need = total_nodes(N, horizon)
-    gammas = load_aggregate(zeros_path)
+    gammas, _ = load_zeros(zeros_path)
     if len(gammas) < need:
         raise ZetalabError(
             f"{zeros_path} holds {len(gammas)} zeros but N + 2·horizon = {need} are needed "
             f"(N={N}, horizon={horizon}): the horizon reaches beyond the computed zeros",
             "lower dataset.N or dataset.horizon, or compute more zeros",
         )
-    return zero_data(np.asarray(gammas[:need]))
+    # δ from each zero's exact reference + offset: a float64 height loses digits above ~1e8
+    return replace(zero_data(gammas.heights(0, need)), delta=gammas.deltas(0, need))

@@ -1,16 +1,27 @@
-"""Command line: `python -m zetalab.zeros {compute,aggregate,check}` (see docs/zeros.md)."""
+"""Command line: `python -m zetalab.zeros {compute,aggregate,check,warmup}` (docs/zeros.md).
+
+`compute` checks its output path and the memory its count needs before any zero is computed,
+so a typo in `--out` or an impossible `--count` costs nothing and overwrites nothing.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from tqdm import tqdm
 
 from zetalab.errors import ZetalabError
 from zetalab.zeros import store
-from zetalab.zeros.engine import BACKENDS, check_backend, check_range, compute_range
+from zetalab.zeros.engine import BACKENDS, MAX_INDEX, check_backend, check_range, compute_range
+
+OUT_SUFFIXES = (".npy", ".txt")
+# Peak memory of `compute` per zero: the offsets of every block, their concatenation, the float64
+# heights of the index check and the output buffer, with headroom (measured ~40 B: docs/zeros.md).
+BYTES_PER_ZERO = 64
 
 DESCRIPTION = """\
 Compute, aggregate and check nontrivial zeros of the Riemann zeta function.
@@ -18,7 +29,7 @@ Compute, aggregate and check nontrivial zeros of the Riemann zeta function.
 
 examples:
   python -m zetalab.zeros compute --start 1 --count 100000 --out zeros.npy
-  python -m zetalab.zeros compute --start 100000000 --count 10000 --backend rs --out hi.npy
+  python -m zetalab.zeros compute --start 1e11 --count 1000 --backend rs --out hi.txt
   python -m zetalab.zeros aggregate --total 15000 --out data/zeros/rs/zeros_15000.npy \\
       data/zeros/rs/chunk_*.npy
   python -m zetalab.zeros check data/zeros/rs/zeros_15000.npy --sample 50 \\
@@ -41,8 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         "record beside it (backend, versions, error bound, Arb count check, sha256). "
         "Every backend's output passes the Arb index check N(T_a) = S−1, N(T_b) = S+C−1.",
     )
-    comp.add_argument("--start", type=int, required=True, help="first index S (≥ 1)")
-    comp.add_argument("--count", type=int, required=True, help="number of zeros C (≥ 1)")
+    comp.add_argument(
+        "--start",
+        type=index_arg,
+        required=True,
+        help=f"first index S (1 ≤ S, S + C − 1 ≤ {MAX_INDEX:.0e}; 1e12 is accepted)",
+    )
+    comp.add_argument("--count", type=index_arg, required=True, help="number of zeros C (≥ 1)")
     comp.add_argument(
         "--backend",
         default="rs",
@@ -51,7 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         "file: import --table)",
     )
     comp.add_argument("--table", help="file backend: path or URL of a one-zero-per-line table")
-    comp.add_argument("--out", required=True, type=Path, help="output .npy file")
+    comp.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="output: .npy (float64 offsets; the blocks' exact integer references are in the "
+        ".json record beside it) or .txt (one decimal height per line, 12 digits after the "
+        "point, plus the .json record)",
+    )
     comp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     agg = sub.add_parser(
@@ -75,7 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--odlyzko", type=Path, help="reference table (line k = γ_k)")
     chk.add_argument("--out", type=Path, help="JSON report")
     chk.add_argument("--seed", type=int, default=0)
+
+    sub.add_parser(
+        "warmup",
+        help="compile the numba kernel into its cache (once per machine or worker image)",
+        description="Compile and cache the Riemann–Siegel kernel (numba cache=True; the cache "
+        "sits beside the source or in NUMBA_CACHE_DIR), so later jobs load it instead.",
+    )
     return parser
+
+
+def index_arg(text: str) -> int:
+    """An integer index, also written as 1e12 or 1_000_000 (refused unless exactly integral)."""
+    try:
+        value = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not value.is_finite() or value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "compute":
             return _compute(args)
+        if args.command == "warmup":
+            from zetalab.zeros.rs_kernel import warm_up
+
+            seconds = warm_up()
+            print(f"numba kernel ready ({seconds:.1f} s)")
+            return 0
         if args.command == "aggregate":
             manifest = store.aggregate(args.chunks, args.out, args.total)
             print(f"{args.out}: {manifest['count']} zeros from {len(manifest['chunks'])} chunks")
@@ -100,11 +147,16 @@ def main(argv: list[str] | None = None) -> int:
 def _compute(args: argparse.Namespace) -> int:
     check_backend(args.backend)
     check_range(args.start, args.count)
+    check_out(args.out)
+    check_memory(args.count)
     with tqdm(total=args.count, unit="zero", disable=args.quiet, desc=args.backend) as bar:
         values, meta = compute_range(
             args.backend, args.start, args.count, args.table, progress=bar.update
         )
-    store.write_chunk(args.out, values, args.start, meta)
+    if args.out.suffix == ".txt":
+        store.write_text(args.out, values, meta)
+    else:
+        store.write_chunk(args.out, values, args.start, meta)
     rate = args.count / max(meta["seconds"], 1e-9)
     print(
         f"{args.out}: γ_{args.start}..γ_{args.start + args.count - 1} "
@@ -112,3 +164,54 @@ def _compute(args: argparse.Namespace) -> int:
         f"count check N={meta['count_check']['N_a']}..{meta['count_check']['N_b']})"
     )
     return 0
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output the command cannot write, before computing anything."""
+    record = store.meta_path(out)
+    if out.suffix not in OUT_SUFFIXES:
+        raise ZetalabError(
+            f"--out {out}: the suffix {out.suffix or '(none)'!r} is not a format compute writes",
+            "end --out with .npy (float64 offsets + exact references in the .json record) or "
+            ".txt (decimal heights)",
+        )
+    for path in (out, record):
+        if path.is_dir():
+            raise ZetalabError(f"--out {out}: {path} is a directory", "give a file name")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ZetalabError(
+            f"--out {out}: {parent} is a file, not a directory", "choose another --out path"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ZetalabError(
+            f"--out {out}: cannot write in {parent} (permission denied)",
+            "choose a directory you can write to",
+        )
+
+
+def available_memory() -> int:
+    """Bytes this process may still allocate: MemAvailable, or all physical memory."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(count: int) -> None:
+    """Refuse a --count whose zeros (held in memory until written) would not fit."""
+    need, have = count * BYTES_PER_ZERO, available_memory()
+    if need > have:
+        fits = max(1, have // BYTES_PER_ZERO)
+        raise ZetalabError(
+            f"--count {count} needs about {need / 2**30:.1f} GiB in memory, "
+            f"{have / 2**30:.1f} GiB are available",
+            f"compute at most ~{fits:.2e} zeros per call (several --start/--count runs), or "
+            "use the workflow: zeros_chunk jobs of zeros.chunk_size streamed into an aggregate",
+        )

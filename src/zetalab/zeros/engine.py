@@ -1,8 +1,12 @@
 """One entry point for every backend: compute a range, prove its indices, write a chunk.
 
-`compute_range` returns γ_start..γ_end with a metadata record; `compute_chunk` writes it
-through `store.write_chunk` (atomic, checksummed). The rule scripts and the command line both
-call these, so a chunk is the same file whichever way it was made.
+`compute_range` returns γ_start..γ_end (exact integer references plus float64 offsets,
+`zetalab.zeros.heights`) with a metadata record; `compute_chunk` writes it through
+`store.write_chunk` (atomic, checksummed). The rule scripts and the command line both call
+these, so a chunk is the same file whichever way it was made.
+
+The recorded `error_bound` is what the stored data meet: the backend's own error plus the
+rounding of what is written (the float64 offsets), never the computation alone.
 """
 
 from __future__ import annotations
@@ -17,15 +21,20 @@ from typing import Any
 import numpy as np
 
 from zetalab.errors import ZetalabError
-from zetalab.zeros import store
+from zetalab.zeros import heights, store
 from zetalab.zeros.counting import index_check
+from zetalab.zeros.heights import ZeroHeights
 
 BACKENDS = ("rs", "flint", "mpmath", "file")
+# The supported range of zero indices (docs/zeros.md): up to here the stored offsets were
+# checked against python-flint (benchmarks/zeros.py --heights) and a block's Arb count and
+# frame stay within seconds. Beyond it the engine refuses rather than run for days.
+MAX_INDEX = 10**13
 PACKAGES = ("numpy", "numba", "python-flint", "mpmath", "zetalab")
 
 
 def check_range(start: int, count: int) -> None:
-    """Refuse start < 1 or count ≤ 0 before any work."""
+    """Refuse start < 1, count ≤ 0 or a range beyond MAX_INDEX before any work."""
     if start < 1:
         raise ZetalabError(
             f"start must be ≥ 1 (γ_1 ≈ 14.1347 is the first zero), got {start}",
@@ -33,6 +42,13 @@ def check_range(start: int, count: int) -> None:
         )
     if count <= 0:
         raise ZetalabError(f"count must be ≥ 1, got {count}", "pass --count 1 or higher")
+    end = start + count - 1
+    if end > MAX_INDEX:
+        raise ZetalabError(
+            f"zeros {start}..{end} reach beyond the supported range 1..{MAX_INDEX:.0e} "
+            f"(= {MAX_INDEX}) of zero indices",
+            f"choose start + count − 1 ≤ {MAX_INDEX} (docs/zeros.md, 'Supported range')",
+        )
 
 
 def check_backend(backend: str) -> None:
@@ -58,8 +74,8 @@ def compute_range(
     count: int,
     table: str | os.PathLike[str] | None = None,
     progress: Callable[[int], None] | None = None,
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """γ_start..γ_{start+count−1} (float64, index order) and the record describing how."""
+) -> tuple[ZeroHeights, dict[str, Any]]:
+    """γ_start..γ_{start+count−1} (index order, exact references) and the record saying how."""
     check_backend(backend)
     check_range(start, count)
     end = start + count - 1
@@ -71,9 +87,10 @@ def compute_range(
 
         values, stats = compute_rs(start, end, progress)
         evaluations = stats.gram_evaluations + stats.refine_evaluations + stats.polish_evaluations
+        computation = max(stats.error_estimate, 1e-12 if start <= DELEGATE_BELOW else 0.0)
         meta.update(
-            error_bound=max(stats.error_estimate, 1e-12 if start <= DELEGATE_BELOW else 0.0),
-            error_bound_kind="estimate: Halley tail + Riemann–Siegel truncation / |Z′|",
+            error_bound_kind="estimate: Halley tail + Riemann–Siegel truncation / |Z′|, "
+            "plus the float64 rounding of the stored offsets",
             gram_block_count_checks=stats.count_checks,
             arb_sign_evaluations=stats.arb_sign_evaluations,
             z_evaluations=evaluations,
@@ -88,29 +105,41 @@ def compute_range(
             else None,
         )
     elif backend == "flint":
-        from zetalab.zeros.flint_backend import compute_flint
+        from zetalab.zeros.flint_backend import compute_flint_heights
 
-        values, radius = compute_flint(start, end, progress)
-        meta.update(error_bound=radius, error_bound_kind="certified (max Arb radius)")
+        values, computation = compute_flint_heights(start, end, progress)
+        meta.update(
+            error_bound_kind="certified: max Arb radius plus the float64 rounding of the "
+            "stored offsets"
+        )
     elif backend == "mpmath":
         from zetalab.zeros.mpmath_backend import compute_mpmath
 
-        values, bound = compute_mpmath(start, end, progress)
-        meta.update(error_bound=bound, error_bound_kind="mpmath 30 digits, float64 rounding")
+        values, computation = compute_mpmath(start, end, progress)
+        meta.update(error_bound_kind="mpmath 30 digits plus the float64 rounding of the offsets")
     else:
         from zetalab.zeros.file_backend import read_table, slice_table
 
         if table is None:
             raise ZetalabError("the file backend needs a table", "set zeros.table (or --table)")
         gammas = read_table(table)
-        values = slice_table(gammas, start, end, str(table))
-        meta.update(error_bound=None, error_bound_kind="as published", table=str(table))
+        values = heights.from_float64(slice_table(gammas, start, end, str(table)), start)
+        # the published accuracy is unknown here; what parsing into float64 cost is recorded
+        computation = None
+        meta.update(
+            error_bound_kind="as published (unknown); parsed into float64 heights",
+            parse_rounding=0.5 * float(np.spacing(values.heights(len(values) - 1)[0])),
+            table=str(table),
+        )
         if progress:
             progress(count)
     if len(values) != count:
         raise ZetalabError(f"{where}: backend returned {len(values)} zeros", "report this bug")
-    store.validate_values(values, where, start)
-    meta["count_check"] = index_check(values, start, where)
+    store.validate_heights(values, where)
+    rounding = 2.0 * values.max_rounding()  # the offset sum and the re-basing: ≤ 2 roundings
+    meta["error_bound"] = None if computation is None else computation + rounding
+    meta["error_bound_parts"] = {"computation": computation, "stored_rounding": rounding}
+    meta["count_check"] = index_check(values.heights(), start, where)
     meta["seconds"] = time.perf_counter() - began
     meta["versions"] = versions()
     return values, meta

@@ -1,9 +1,9 @@
 """The `flint` backend: certified zeros from python-flint (Arb), with their error radii.
 
 `acb.zeta_zeros` isolates and refines zeros rigorously (Platt's method plus Turing's bound), so
-each value is an enclosure; we keep its midpoint as float64 and the largest radius as the
-chunk's error bound. The working precision grows with the height so the radius stays far below
-a float64 ulp of γ.
+each value is an enclosure; we keep its midpoint as an exact integer plus a float64 rest
+(`zetalab.zeros.heights`) and the largest radius, plus that rounding, as the chunk's bound.
+The working precision grows with the height so the radius stays far below a float64 ulp of γ.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import flint
 import numpy as np
 
 from zetalab.errors import ZetalabError
+from zetalab.zeros.heights import ZeroHeights, from_parts, split_arb
 
 BATCH = 100  # zeros per Arb call, so progress moves and memory stays flat
 
@@ -27,9 +28,18 @@ def flint_precision(gamma_estimate: float) -> int:
 def compute_flint(
     start: int, end: int, progress: Callable[[int], None] | None = None
 ) -> tuple[np.ndarray, float]:
-    """γ_start..γ_end as float64 midpoints and the largest enclosure radius."""
+    """γ_start..γ_end as float64 midpoints (rounded heights) and the largest enclosure radius."""
+    values, radius = compute_flint_heights(start, end, progress)
+    return values.heights(), radius
+
+
+def compute_flint_heights(
+    start: int, end: int, progress: Callable[[int], None] | None = None
+) -> tuple[ZeroHeights, float]:
+    """γ_start..γ_end as exact ⌊midpoint⌋ + float64 rest, and the largest enclosure radius."""
     if start < 1 or end < start:
         raise ZetalabError(f"invalid zero range {start}..{end}", "use 1 ≤ start ≤ end")
+    base = np.empty(end - start + 1, dtype=np.int64)
     out = np.empty(end - start + 1)
     max_radius = 0.0
     old = flint.ctx.prec
@@ -41,28 +51,32 @@ def compute_flint(
             zeros = flint.acb.zeta_zeros(lo, num)
             for k, z in enumerate(zeros):
                 im = z.imag
-                out[lo - start + k] = float(im.mid())
+                base[lo - start + k], out[lo - start + k] = split_arb(im)
                 max_radius = max(max_radius, float(im.rad()))
             if progress:
                 progress(num)
     finally:
         flint.ctx.prec = old
-    return out, max_radius
+    return from_parts(base, out, start), max_radius
 
 
 def certified_zeros(indices: np.ndarray, prec: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Single certified zeros γ_n (midpoints, radii) for scattered indices (zeros_check)."""
-    mids, rads = [], []
+    """Single certified zeros γ_n (float64 midpoints, radii) for scattered indices."""
+    balls = certified_balls(indices, prec)
+    return np.array([float(z.mid()) for z in balls]), np.array([float(z.rad()) for z in balls])
+
+
+def certified_balls(indices: np.ndarray, prec: int | None = None) -> list[flint.arb]:
+    """Single certified zeros γ_n as Arb balls (exact midpoints: comparisons at any height)."""
+    balls = []
     old = flint.ctx.prec
     try:
         for n in np.asarray(indices, dtype=np.int64):
             flint.ctx.prec = prec or flint_precision(_rough_height(int(n)))
-            z = flint.acb.zeta_zero(int(n)).imag
-            mids.append(float(z.mid()))
-            rads.append(float(z.rad()))
+            balls.append(flint.acb.zeta_zero(int(n)).imag)
     finally:
         flint.ctx.prec = old
-    return np.array(mids), np.array(rads)
+    return balls
 
 
 def _rough_height(n: int) -> float:

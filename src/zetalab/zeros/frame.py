@@ -16,6 +16,7 @@ import flint
 import numpy as np
 
 from zetalab.zeros import rs_kernel
+from zetalab.zeros.heights import ZeroHeights, from_parts
 from zetalab.zeros.rs_series import remainder_polynomials
 
 ARB_PREC = 128
@@ -94,7 +95,9 @@ class Frame:
 
     def gram_offsets(self, j: np.ndarray) -> np.ndarray:
         """Offsets h_j with θ(t0 + h_j) = j·π (Gram points), by Newton on the reduced equation."""
-        target = (np.asarray(j, dtype=np.float64) - self.gram0) * math.pi - self.theta_excess
+        # j − gram0 in exact integers: Gram indices beyond 2^53 ≈ 9e15 are not float64 numbers
+        rel = np.asarray(j, dtype=np.int64) - np.int64(self.gram0)
+        target = rel.astype(np.float64) * math.pi - self.theta_excess
         h = target / (0.5 * self.log_t0)
         for _ in range(50):
             t = self.t0 + h
@@ -103,6 +106,13 @@ class Frame:
             if np.max(np.abs(step), initial=0.0) < 1e-12 * max(1.0, self.t0):
                 break
         return h
+
+
+def frame_heights(t0: float, h: np.ndarray, first_index: int) -> ZeroHeights:
+    """Heights t0 + h kept exact: base ⌊t0⌋ plus (t0 − ⌊t0⌋) + h (one float64 rounding)."""
+    base = math.floor(t0)
+    offsets = (t0 - base) + np.asarray(h, dtype=np.float64)  # t0 − ⌊t0⌋ is exact
+    return from_parts(np.full(len(offsets), base, dtype=np.int64), offsets, first_index)
 
 
 def _delta_theta(t0: float, log_t0: float, h: np.ndarray) -> np.ndarray:

@@ -28,7 +28,8 @@ import numpy as np
 from zetalab.errors import ZetalabError
 from zetalab.unfold import inverse_smooth_count
 from zetalab.zeros.counting import count_zeros_upto
-from zetalab.zeros.frame import Frame
+from zetalab.zeros.frame import Frame, frame_heights
+from zetalab.zeros.heights import ZeroHeights, concatenate
 from zetalab.zeros.rs_bounds import certify_signs
 
 DELEGATE_BELOW = 300  # zeros 1..300 (t < 542) come from flint
@@ -63,17 +64,17 @@ def compute_rs(
     end: int,
     progress: Callable[[int], None] | None = None,
     block: int = 20000,
-) -> tuple[np.ndarray, RsStats]:
-    """γ_start..γ_end (float64) and the cost statistics; `progress(k)` after k more zeros."""
+) -> tuple[ZeroHeights, RsStats]:
+    """γ_start..γ_end (exact reference + offsets) and the costs; `progress(k)` after k more."""
     if start < 1 or end < start:
         raise ZetalabError(f"invalid zero range {start}..{end}", "use 1 ≤ start ≤ end")
     stats = RsStats()
-    parts: list[np.ndarray] = []
+    parts: list[ZeroHeights] = []
     if start <= DELEGATE_BELOW:
-        from zetalab.zeros.flint_backend import compute_flint
+        from zetalab.zeros.flint_backend import compute_flint_heights
 
         low_end = min(end, DELEGATE_BELOW)
-        values, _ = compute_flint(start, low_end)
+        values, _ = compute_flint_heights(start, low_end)
         parts.append(values)
         if progress:
             progress(len(values))
@@ -85,12 +86,12 @@ def compute_rs(
         parts.append(_compute_block(lo, hi, stats))
         if progress:
             progress(hi - lo + 1)
-    values = np.concatenate(parts) if parts else np.empty(0)
+    values = concatenate(parts)
     stats.zeros = len(values)
     return values, stats
 
 
-def _compute_block(start: int, end: int, stats: RsStats) -> np.ndarray:
+def _compute_block(start: int, end: int, stats: RsStats) -> ZeroHeights:
     pad = GRAM_PAD
     for _attempt in range(6):
         result = _try_block(start, end, pad, stats)
@@ -103,7 +104,7 @@ def _compute_block(start: int, end: int, stats: RsStats) -> np.ndarray:
     )
 
 
-def _try_block(start: int, end: int, pad: int, stats: RsStats) -> np.ndarray | None:
+def _try_block(start: int, end: int, pad: int, stats: RsStats) -> ZeroHeights | None:
     # Zero n usually lies in the Gram interval (g_{n−2}, g_{n−1}].
     ja = max(start - 2 - pad, DELEGATE_BELOW // 2)
     jb = end - 1 + pad
@@ -142,13 +143,13 @@ def _try_block(start: int, end: int, pad: int, stats: RsStats) -> np.ndarray | N
         end,
         stats,
     )
-    gammas = frame.t0 + roots
-    if not (np.all(np.diff(gammas) > 0) and gammas[0] > t_a and gammas[-1] <= t_b):
+    # Offsets from the frame's exact t0: γ = t0 + root is never rounded to one float64 here.
+    if not (np.all(np.diff(roots) > 0) and roots[0] > h[ia] and roots[-1] <= h[ib]):
         raise ZetalabError(
             f"rs: zeros {start}..{end} lost strict order after polishing (near-coincident zeros)",
             "compute this range with --backend flint",
         )
-    return gammas[start - n_a - 1 : end - n_a]
+    return frame_heights(frame.t0, roots[start - n_a - 1 : end - n_a], start)
 
 
 def _separate_and_polish(
