@@ -8,15 +8,15 @@ from snakemake.exceptions import WorkflowError
 
 from zetalab.config import validate_config
 from zetalab.errors import ZetalabError
+from zetalab.learning import paths as zpaths
+from zetalab.learning.dataset import dataset_total
 
 try:
     validate_config(config)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
 
-N = config["dataset"]["N"]
-H = config["dataset"]["horizon"]
-ZEROS_TOTAL = N + 2 * H
+ZEROS_TOTAL = dataset_total(config["dataset"])
 BACKEND = config["zeros"]["backend"]
 
 # Each rule file appends the files it contributes to the default target `all`.
@@ -39,7 +39,8 @@ def zeros_aggregate_path(total: int = ZEROS_TOTAL, backend: str = BACKEND) -> st
 
 # Training runs. A run is (cfg, variant, seed); `cfg` names a set of overrides of the main
 # config (sections dataset, graph, model, train, loss). The A/B study is cfg "ab" (no
-# overrides); sweeps register their trials here. Results live in run_dir(cfg, variant, seed).
+# overrides); sweeps register their trials here. Study Z's file patterns live in
+# zetalab.learning.paths (zpaths); a run's results in zpaths.run_dir(cfg, variant, seed).
 RUN_CONFIGS: dict[str, dict] = {"ab": {}}
 # cfg -> a JSON run config written by another rule (e.g. a Bayesian sweep round's proposal)
 # instead of a static entry of RUN_CONFIGS.
@@ -47,8 +48,3 @@ RUN_CONFIG_FILES: dict[str, str] = {}
 # cfg -> further files its run config refers to (e.g. an earlier sweep phase's result file).
 RUN_CONFIG_INPUTS: dict[str, list[str]] = {}
 RUN_REGISTRY = (RUN_CONFIGS, RUN_CONFIG_FILES, RUN_CONFIG_INPUTS)
-
-
-def run_dir(cfg: str, variant: str, seed: int | str) -> str:
-    """Directory of one training run: metrics.json, history.csv, predictions.npz, checkpoints."""
-    return f"results/runs/{cfg}/{variant}/seed{seed}"

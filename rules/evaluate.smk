@@ -1,15 +1,19 @@
 # Rules of the evaluate stage (SPEC §6–§7): baselines, the scoring of every run and baseline,
-# the leaderboard, the A/B verdict and the report's figures. Path logic lives in
-# zetalab.evaluation.paths, the work in zetalab.evaluation.jobs.
+# the leaderboard, the A/B verdict and the report's figures. Paths live in
+# zetalab.learning.paths (zpaths), input logic in zetalab.evaluation.workflow, the work in
+# zetalab.evaluation.jobs.
 import functools
 
 from zetalab.evaluation.baselines import BASELINES
-from zetalab.evaluation.paths import TARGET_PATTERN, baseline_files, evaluation_inputs
+from zetalab.evaluation.workflow import evaluation_inputs
 from zetalab.evaluation.protocol import verdict_files
 
 BASELINE_NAMES: list[str] = list(config["baselines"]["names"])
 # ab_run_files(name): that file of every run of the A/B study (cfg "ab", variants × seeds).
-ab_run_files = functools.partial(train_outputs, "ab", TRAIN_VARIANTS, TRAIN_SEEDS)
+ab_run_files = functools.partial(zpaths.run_files, "ab", TRAIN_VARIANTS, TRAIN_SEEDS)
+# (variant, seed) of each A/B run, in the order of ab_run_files: the plots' legends.
+AB_RUNS = [(variant, seed) for variant in TRAIN_VARIANTS for seed in TRAIN_SEEDS]
+baseline_files = zpaths.baseline_files
 
 
 rule baseline:
@@ -17,8 +21,8 @@ rule baseline:
     input:
         zeros=zeros_aggregate_path(),
     output:
-        predictions="results/baselines/{name}/predictions.npz",
-        info="results/baselines/{name}/fit_info.json",
+        predictions=zpaths.BASELINE_PREDICTIONS,
+        info=zpaths.BASELINE_INFO,
     log:
         "logs/baseline/{name}.log",
     benchmark:
@@ -39,11 +43,11 @@ rule evaluate:
     input:
         unpack(lambda w: evaluation_inputs(w.target, config, RUN_REGISTRY, zeros_aggregate_path)),
     output:
-        "results/{target}/evaluation.json",
+        zpaths.EVALUATION,
     log:
         "logs/evaluate/{target}.log",
     wildcard_constraints:
-        target=TARGET_PATTERN,
+        target=zpaths.WILDCARDS["target"],
     conda:
         "../envs/learning.yaml"
     params:
@@ -61,14 +65,14 @@ rule leaderboard:
         baseline_evaluations=baseline_files(BASELINE_NAMES, "evaluation.json"),
     output:
         csv=report(
-            "results/leaderboard.csv",
+            zpaths.leaderboard_path("csv"),
             caption="../report/leaderboard.rst",
             category="Study Z",
             subcategory="Leaderboard",
         ),
-        md="results/leaderboard.md",
+        md=zpaths.leaderboard_path("md"),
         html=report(
-            "results/leaderboard.html",
+            zpaths.leaderboard_path("html"),
             caption="../report/leaderboard.rst",
             category="Study Z",
             subcategory="Leaderboard",
@@ -90,10 +94,10 @@ rule ab_verdict:
         run_metrics=lambda w: verdict_files(TRAIN_SEEDS, ab_run_files("metrics.json")),
         run_evaluations=ab_run_files("evaluation.json"),
     output:
-        json="results/ab_verdict.json",
-        md="results/ab_verdict.md",
+        json=zpaths.ab_verdict_path("json"),
+        md=zpaths.ab_verdict_path("md"),
         html=report(
-            "results/ab_verdict.html",
+            zpaths.ab_verdict_path("html"),
             caption="../report/ab_verdict.rst",
             category="Study Z",
             subcategory="A/B verdict",
@@ -110,11 +114,11 @@ rule ab_verdict:
 
 rule plot_ab_verdict:
     input:
-        verdict="results/ab_verdict.json",
+        verdict=zpaths.ab_verdict_path("json"),
         baselines=baseline_files(BASELINE_NAMES, "evaluation.json"),
     output:
         report(
-            "results/plots/ab_verdict.png",
+            zpaths.plot_path("ab_verdict"),
             caption="../report/ab_verdict_plot.rst",
             category="Study Z",
             subcategory="A/B verdict",
@@ -135,7 +139,7 @@ rule plot_loss_curves:
         baselines=baseline_files(BASELINE_NAMES, "evaluation.json"),
     output:
         report(
-            "results/plots/loss_curves.png",
+            zpaths.plot_path("loss_curves"),
             caption="../report/loss_curves.rst",
             category="Study Z",
             subcategory="Training",
@@ -145,6 +149,7 @@ rule plot_loss_curves:
     conda:
         "../envs/learning.yaml"
     params:
+        runs=AB_RUNS,
         baselines=BASELINE_NAMES,
     script:
         "../scripts/plot_loss_curves.py"
@@ -157,13 +162,13 @@ rule plot_predictions:
         baselines=baseline_files(BASELINE_NAMES, "predictions.npz"),
     output:
         horizon=report(
-            "results/plots/horizon.png",
+            zpaths.plot_path("horizon"),
             caption="../report/horizon.rst",
             category="Study Z",
             subcategory="Predictions",
         ),
         spacings=report(
-            "results/plots/spacings.png",
+            zpaths.plot_path("spacings"),
             caption="../report/spacings.rst",
             category="Study Z",
             subcategory="Predictions",
@@ -173,6 +178,7 @@ rule plot_predictions:
     conda:
         "../envs/learning.yaml"
     params:
+        runs=AB_RUNS,
         dataset=config["dataset"],
         baselines=BASELINE_NAMES,
     script:
@@ -185,7 +191,7 @@ rule plot_variance:
         baselines=baseline_files(BASELINE_NAMES, "evaluation.json"),
     output:
         report(
-            "results/plots/variance.png",
+            zpaths.plot_path("variance"),
             caption="../report/variance.rst",
             category="Study Z",
             subcategory="Predictions",
@@ -195,6 +201,7 @@ rule plot_variance:
     conda:
         "../envs/learning.yaml"
     params:
+        runs=AB_RUNS,
         baselines=BASELINE_NAMES,
     script:
         "../scripts/plot_variance.py"
@@ -202,13 +209,13 @@ rule plot_variance:
 
 DEFAULT_TARGETS.setdefault("study_z", []).extend(
     [
-        "results/leaderboard.csv",
-        "results/leaderboard.md",
-        "results/ab_verdict.json",
-        "results/plots/ab_verdict.png",
-        "results/plots/loss_curves.png",
-        "results/plots/horizon.png",
-        "results/plots/spacings.png",
-        "results/plots/variance.png",
+        zpaths.leaderboard_path("csv"),
+        zpaths.leaderboard_path("md"),
+        zpaths.ab_verdict_path("json"),
+        zpaths.plot_path("ab_verdict"),
+        zpaths.plot_path("loss_curves"),
+        zpaths.plot_path("horizon"),
+        zpaths.plot_path("spacings"),
+        zpaths.plot_path("variance"),
     ]
 )

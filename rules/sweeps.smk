@@ -9,7 +9,7 @@ from zetalab.sweeps.registry import register_trials
 
 SWEEPS_DIR = resolve_sweeps_dir(config["sweeps"]["dir"], Path.cwd(), Path(workflow.basedir))
 try:
-    SWEEP_PLAN = SweepPlan.load(SWEEPS_DIR, config, run_dir("{cfg}", "{variant}", "{seed}"))
+    SWEEP_PLAN = SweepPlan.load(SWEEPS_DIR, config, zpaths.RUN_DIR)
     register_trials(SWEEP_PLAN, config, RUN_CONFIGS, RUN_CONFIG_INPUTS)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None

@@ -2,13 +2,8 @@
 # main config + the overrides named by cfg (RUN_CONFIGS / RUN_CONFIG_FILES in common.smk) + the
 # variant (train.variants); zetalab.learning.runconfig resolves and validates it, and
 # zetalab.learning.workflow derives the job's inputs from it.
-import functools
-
 TRAIN_VARIANTS: list[str] = list(config["train"]["variants"])
 TRAIN_SEEDS: list[int] = list(config["train"]["seeds"])
-
-# train_outputs(cfg, variants, seeds, name="metrics.json"): files of the runs of cfg.
-train_outputs = functools.partial(learning_paths.train_outputs, run_dir)
 
 # Every static run config resolves now with every variant, so a bad override (w_rg > 0 on a
 # minibatch variant, a non-prime, too many partitions) stops the workflow before any job.
@@ -24,11 +19,11 @@ except ZetalabError as error:
 
 rule run_config:
     output:
-        "results/run_configs/{cfg}.json",
+        zpaths.RUN_CONFIG,
     log:
         "logs/run_config/{cfg}.log",
     wildcard_constraints:
-        cfg=r"[^/]+",
+        cfg=zpaths.WILDCARDS["cfg"],
     conda:
         "../envs/learning.yaml"
     params:
@@ -45,17 +40,17 @@ rule train:
             )
         ),
     output:
-        metrics="results/runs/{cfg}/{variant}/seed{seed}/metrics.json",
-        history="results/runs/{cfg}/{variant}/seed{seed}/history.csv",
-        predictions="results/runs/{cfg}/{variant}/seed{seed}/predictions.npz",
+        metrics=zpaths.RUN_METRICS,
+        history=zpaths.RUN_HISTORY,
+        predictions=zpaths.RUN_PREDICTIONS,
     log:
         "logs/train/{cfg}/{variant}/seed{seed}.log",
     benchmark:
         "logs/benchmarks/train/{cfg}/{variant}/seed{seed}.tsv"
     wildcard_constraints:
-        cfg=r"[^/]+",
-        variant=r"[^/]+",
-        seed=r"\d+",
+        cfg=zpaths.WILDCARDS["cfg"],
+        variant=zpaths.WILDCARDS["variant"],
+        seed=zpaths.WILDCARDS["seed"],
     conda:
         "../envs/learning.yaml"
     threads: 1
@@ -71,4 +66,6 @@ rule train:
         "../scripts/train.py"
 
 
-DEFAULT_TARGETS.setdefault("study_z", []).extend(train_outputs("ab", TRAIN_VARIANTS, TRAIN_SEEDS))
+DEFAULT_TARGETS.setdefault("study_z", []).extend(
+    zpaths.run_files("ab", TRAIN_VARIANTS, TRAIN_SEEDS, "metrics.json")
+)

@@ -9,9 +9,7 @@ from zetalab.logsetup import log_to
 log_to(snakemake.log[0])
 log = logging.getLogger("graph_build")
 
-total = int(snakemake.wildcards.total)
-primes = [int(p) for p in snakemake.wildcards.ptag.split("-")]
-graph = build_graph(total, primes)
+graph = build_graph(snakemake.params.total, snakemake.params.primes)
 stats = graph_stats(graph)
 log.info("graph: %s", stats)
 if not stats["edge_formula_ok"]:

@@ -5,7 +5,7 @@ from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
 plot_loss_job(
-    histories=snakemake.input.histories,
+    histories=dict(zip(map(tuple, snakemake.params.runs), snakemake.input.histories, strict=True)),
     baseline_evaluations=dict(
         zip(snakemake.params.baselines, snakemake.input.baselines, strict=True)
     ),

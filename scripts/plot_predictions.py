@@ -7,7 +7,7 @@ log_to(snakemake.log[0])
 plot_predictions_job(
     zeros_path=snakemake.input.zeros,
     dataset=snakemake.params.dataset,
-    run_predictions=snakemake.input.runs,
+    run_predictions=dict(zip(map(tuple, snakemake.params.runs), snakemake.input.runs, strict=True)),
     baseline_predictions=dict(
         zip(snakemake.params.baselines, snakemake.input.baselines, strict=True)
     ),

@@ -5,7 +5,7 @@ from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
 plot_variance_job(
-    run_evaluations=snakemake.input.runs,
+    run_evaluations=dict(zip(map(tuple, snakemake.params.runs), snakemake.input.runs, strict=True)),
     baseline_evaluations=dict(
         zip(snakemake.params.baselines, snakemake.input.baselines, strict=True)
     ),

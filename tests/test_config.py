@@ -50,3 +50,31 @@ def test_invalid_yaml_is_named(tmp_path):
 def test_deep_merge_keeps_siblings():
     merged = deep_merge({"a": {"x": 1, "y": 2}}, {"a": {"y": 3}})
     assert merged == {"a": {"x": 1, "y": 3}}
+
+
+def test_allowed_values_in_code_are_the_schemas():
+    """Code that dispatches on a setting knows exactly the values the schema allows."""
+    from zetalab.config import schema_enum
+    from zetalab.evaluation.baselines import BASELINES
+    from zetalab.learning.models import CONVS
+    from zetalab.learning.partition import METHODS
+    from zetalab.zeros.engine import BACKENDS
+
+    assert set(CONVS) == set(schema_enum("model", "conv"))
+    assert (
+        set(METHODS) == set(schema_enum("graph", "partition", "method")) == {"metis", "contiguous"}
+    )
+    assert set(BACKENDS) == set(schema_enum("zeros", "backend"))
+    assert set(BASELINES) == set(schema_enum("baselines", "names", "[]"))
+
+
+@pytest.mark.parametrize("key", ["team1", "team2", "ablation"])
+def test_ab_teams_must_name_trained_variants(key):
+    with pytest.raises(ZetalabError, match=rf"ab.{key} = 'fullbach' names no variant") as err:
+        load_config(overrides={"ab": {key: "fullbach"}})
+    assert "fullbatch, fullbatch-norg, minibatch" in str(err.value)
+    renamed = {"train": {"variants": {"fb": {"kind": "fullbatch"}}}}
+    with pytest.raises(ZetalabError, match=r"ab\.team1 = 'fullbatch'"):
+        load_config(overrides=renamed)
+    ok = {"ab": {"team1": "fb", "team2": "fb", "ablation": "fb"}, **renamed}
+    assert load_config(overrides=ok)["ab"]["team1"] == "fb"

@@ -33,6 +33,16 @@ def _cached_schema(path: Path) -> dict[str, Any]:
     return _inline_refs(yaml.safe_load(path.read_text()), path.parent)
 
 
+def schema_enum(*path: str) -> tuple[str, ...]:
+    """The allowed values of one config key, e.g. schema_enum("graph", "partition", "method"):
+    code that dispatches on a setting takes its list from here, so the two cannot drift.
+    Object levels are stepped through "properties", arrays through "items"."""
+    node: Any = _cached_schema(MAIN_SCHEMA)
+    for key in path:
+        node = node["items"] if key == "[]" else node["properties"][key]
+    return tuple(node["enum"])
+
+
 def _inline_refs(node: Any, base: Path) -> Any:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -89,7 +99,24 @@ def validate_config(config: dict[str, Any], schema: Mapping[str, Any] | None = N
             f"invalid configuration:\n  {lines}",
             "edit the key(s) in your config file; the schema is config/schema/config.schema.yaml",
         )
+    _check_ab_teams(config)
     return config
+
+
+def _check_ab_teams(config: Mapping[str, Any]) -> None:
+    """The A/B study's teams and ablation name variants that are trained (a schema cannot
+    say that one key's value must be a key of another section)."""
+    ab, variants = config.get("ab"), config.get("train", {}).get("variants")
+    if not isinstance(ab, Mapping) or not isinstance(variants, Mapping):
+        return
+    bad = [
+        f"ab.{k} = {ab[k]!r}" for k in ("team1", "team2", "ablation") if ab.get(k) not in variants
+    ]
+    if bad:
+        raise ZetalabError(
+            f"invalid configuration: {', '.join(bad)} names no variant of train.variants",
+            f"use one of: {', '.join(sorted(variants))} (or add the variant to train.variants)",
+        )
 
 
 def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> dict:

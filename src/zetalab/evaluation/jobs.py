@@ -210,22 +210,24 @@ def _pre_html(title: str, text: str) -> str:
 # --------------------------------------------------------------------------- plots
 
 
-def run_label(metrics_path: str | Path) -> str:
-    """'variant seedK' from a run directory path results/runs/<cfg>/<variant>/seed<K>/..."""
-    parts = Path(metrics_path).parts
-    return f"{parts[-3]} {parts[-2]}"
+RunKey = tuple[str, int]  # (variant, seed) of an A/B run, as the rule lists them
+
+
+def run_label(run: RunKey) -> str:
+    """'variant seedK': a run's name in plot legends."""
+    return f"{run[0]} seed{run[1]}"
 
 
 def plot_loss_job(
-    histories: Sequence[str], baseline_evaluations: Mapping[str, str], path: str | Path
+    histories: Mapping[RunKey, str], baseline_evaluations: Mapping[str, str], path: str | Path
 ) -> None:
     from zetalab.evaluation import plots
 
     frames = {}
-    for h in histories:
+    for run, h in histories.items():
         if not Path(h).exists():
             raise ZetalabError(f"training history {h} is missing", "rerun its train job")
-        frames[run_label(h)] = pd.read_csv(h)
+        frames[run_label(run)] = pd.read_csv(h)
     lines = {
         name: _metric(_load_json(e, "evaluation"), "extrapolation", "rmse_spacing")
         for name, e in baseline_evaluations.items()
@@ -233,21 +235,10 @@ def plot_loss_job(
     plots.loss_curves(frames, path, lines)
 
 
-def _first_seed_runs(predictions: Sequence[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for p in predictions:
-        variant = Path(p).parts[-3]
-        if variant not in seen:
-            seen.add(variant)
-            out.append(p)
-    return out
-
-
 def plot_predictions_job(
     zeros_path: str | Path,
     dataset: Mapping[str, Any],
-    run_predictions: Sequence[str],
+    run_predictions: Mapping[RunKey, str],
     baseline_predictions: Mapping[str, str],
     horizon_path: str | Path,
     spacing_path: str | Path,
@@ -258,12 +249,17 @@ def plot_predictions_job(
     data, splits = dataset_setup(zeros_path, dataset)
     horizon = split_indices(splits, "horizon")
     sl = horizon - 1
-    runs = {run_label(p): load_predictions(p, splits.total)["delta_pred"] for p in run_predictions}
+    runs = {
+        run: load_predictions(p, splits.total)["delta_pred"] for run, p in run_predictions.items()
+    }
     bases = {
         name: load_predictions(p, splits.total)["delta_pred"]
         for name, p in baseline_predictions.items()
     }
-    shown = {label: runs[label] for label in map(run_label, _first_seed_runs(run_predictions))}
+    first_seeds: dict[str, RunKey] = {}
+    for run in runs:
+        first_seeds.setdefault(run[0], run)
+    shown = {run_label(run): runs[run] for run in first_seeds.values()}
     shown |= bases
     plots.horizon_predictions(
         data.delta[sl],
@@ -280,8 +276,8 @@ def plot_predictions_job(
         "true zeros, horizon": window_spacings(data.delta, horizon),
     }
     variants: dict[str, list[np.ndarray]] = {}
-    for label, pred in runs.items():
-        variants.setdefault(label.split(" ")[0], []).append(window_spacings(pred, horizon))
+    for (variant, _), pred in runs.items():
+        variants.setdefault(variant, []).append(window_spacings(pred, horizon))
     for variant, parts in variants.items():
         spacings[f"{variant}, horizon ({len(parts)} seeds)"] = np.concatenate(parts)
     for name, pred in bases.items():
@@ -290,12 +286,12 @@ def plot_predictions_job(
 
 
 def plot_variance_job(
-    run_evaluations: Sequence[str], baseline_evaluations: Mapping[str, str], path: str | Path
+    run_evaluations: Mapping[RunKey, str], baseline_evaluations: Mapping[str, str], path: str | Path
 ) -> None:
     """v(L) on the train window and on the horizon, truth vs every predictor."""
     from zetalab.evaluation import plots
 
-    evaluations = {run_label(e): _load_json(e, "evaluation") for e in run_evaluations}
+    evaluations = {run_label(r): _load_json(e, "evaluation") for r, e in run_evaluations.items()}
     evaluations |= {n: _load_json(e, "evaluation") for n, e in baseline_evaluations.items()}
     panels: dict[str, dict[str, dict[str, list]]] = {}
     for window, title in (("train", "train window 1..N"), ("horizon", "extrapolation + holdout")):

@@ -68,6 +68,12 @@ def primes_tag(primes: list[int]) -> str:
     return "-".join(str(p) for p in sorted(int(p) for p in primes))
 
 
+def primes_of_tag(tag: str) -> list[int]:
+    """The prime set of a directory tag (the inverse of primes_tag), for the graph rule's
+    {ptag} wildcard: the rule hands the primes to its script, which reads no path."""
+    return [int(p) for p in tag.split("-")]
+
+
 def expected_edge_count(num_nodes: int, primes: list[int]) -> int:
     """Σ_p max(M − p, 0) undirected edges: each n ≤ M − p has exactly one partner n + p."""
     return int(sum(max(num_nodes - int(p), 0) for p in primes))

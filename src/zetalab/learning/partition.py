@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from zetalab.config import schema_enum
 from zetalab.errors import ZetalabError
 from zetalab.io import atomic_path, read_npz
 from zetalab.learning.graph import PrimeGraph
 
-METHODS = ("metis", "contiguous")
+METHODS = schema_enum("graph", "partition", "method")  # config/schema/graph.schema.yaml
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 from zetalab.config import deep_merge, validate_config
 from zetalab.errors import ZetalabError
 from zetalab.io import read_json
+from zetalab.learning.features import check_run_settings
 
 RUN_SECTIONS = ("dataset", "graph", "model", "train", "loss")
 
@@ -27,9 +28,6 @@ class MissingReferenceError(ZetalabError):
     The workflow uses this to tell a run config that cannot be resolved at parse time (its
     inputs come through RUN_CONFIG_INPUTS) from one that is simply wrong.
     """
-
-
-VARIANT_KINDS = ("fullbatch", "minibatch")
 
 
 def run_overrides(run_config: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,16 +95,19 @@ def resolve_run_config(
     run_config: Mapping[str, Any],
     variant: str,
     base_dir: str | Path = ".",
+    validate: bool = True,
 ) -> dict[str, Any]:
-    """Main config + run overrides (references resolved) + variant, validated.
+    """Main config + run overrides (references resolved) + variant: the one place a run's
+    config is put together (train rule, sweeps, tests).
 
     The result is a full config with one extra top-level key, "run": {"variant", "kind"}.
     A minibatch variant with a non-zero w_rg is refused: the RG penalty is global and a
-    cluster cannot compute it (SPEC §6).
+    cluster cannot compute it (SPEC §6). `validate=False` skips the schema pass, for callers
+    that resolve thousands of sweep trials at parse time from values already validated.
     """
+    check = validate_config if validate else (lambda config: config)
     overrides = resolve_references(run_overrides(run_config), base_dir)
-    merged = deep_merge(_strip_run(base_config), overrides)
-    merged = validate_config(merged)
+    merged = check(deep_merge(_strip_run(base_config), overrides))
     variants = merged["train"]["variants"]
     if variant not in variants:
         raise ZetalabError(
@@ -115,7 +116,7 @@ def resolve_run_config(
         )
     spec = dict(variants[variant])
     kind = spec.pop("kind")
-    merged = validate_config(deep_merge(merged, spec))
+    merged = check(deep_merge(merged, spec))
     if kind == "minibatch" and merged["loss"]["w_rg"] != 0:
         raise ZetalabError(
             f"variant {variant!r} is minibatch but loss.w_rg = {merged['loss']['w_rg']}: "
@@ -123,6 +124,10 @@ def resolve_run_config(
             f"set loss.w_rg: 0 in train.variants.{variant} (or in the run config)",
         )
     merged["run"] = {"variant": variant, "kind": kind}
+    try:
+        check_run_settings(merged)
+    except ZetalabError as error:
+        raise ZetalabError(f"variant {variant!r}: {error.problem}", error.fix) from None
     return merged
 
 

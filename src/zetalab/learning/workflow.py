@@ -11,43 +11,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from zetalab.errors import ZetalabError
-from zetalab.learning.graph import primes_tag, validate_primes
+from zetalab.learning.dataset import dataset_total
+from zetalab.learning.graph import validate_primes
 from zetalab.learning.partition import check_num_parts
+from zetalab.learning.paths import graph_path, partition_path, run_config_path
 from zetalab.learning.runconfig import MissingReferenceError, resolve_run_config
-
-
-def graph_dir(total: int, primes: list[int]) -> str:
-    """Directory of the graph over nodes 1..total with edges n ↔ n+p for p in primes."""
-    return f"results/graphs/n{total}_p{primes_tag(primes)}"
-
-
-def graph_path(total: int, primes: list[int]) -> str:
-    return f"{graph_dir(total, primes)}/graph.npz"
-
-
-def partition_path(total: int, primes: list[int], method: str, num_parts: int) -> str:
-    return f"{graph_dir(total, primes)}/partition_{method}{num_parts}.npz"
-
-
-def stats_path(npz_path: str) -> str:
-    """The JSON record written beside a graph or partition file."""
-    return npz_path[: -len(".npz")] + ".json"
 
 
 def check_graph_section(config: Mapping[str, Any]) -> None:
     """Parse-time check: primes, and no more partitions than nodes (ZetalabError otherwise)."""
-    ds = config["dataset"]
     validate_primes(config["graph"]["primes"])
-    check_num_parts(config["graph"]["partition"]["num_parts"], ds["N"] + 2 * ds["horizon"])
-
-
-def total_nodes(config: Mapping[str, Any]) -> int:
-    return int(config["dataset"]["N"]) + 2 * int(config["dataset"]["horizon"])
+    check_num_parts(config["graph"]["partition"]["num_parts"], dataset_total(config["dataset"]))
 
 
 def run_config_file(cfg: str, run_config_files: Mapping[str, str]) -> str:
     """The JSON run config of cfg: another rule's output, or the run_config rule's."""
-    return run_config_files.get(cfg, f"results/run_configs/{cfg}.json")
+    return run_config_files.get(cfg, run_config_path(cfg))
 
 
 RunRegistry = tuple[Mapping[str, dict], Mapping[str, str], Mapping[str, list[str]]]
@@ -79,7 +58,7 @@ def static_run_config(
 
 def run_graph_files(resolved: Mapping[str, Any]) -> list[str]:
     """Graph (and, for minibatch, partition) files a resolved run reads."""
-    total = total_nodes(resolved)
+    total = dataset_total(resolved["dataset"])
     primes = resolved["graph"]["primes"]
     files = [graph_path(total, primes)]
     if resolved["run"]["kind"] == "minibatch":
@@ -100,7 +79,7 @@ def train_inputs(
     resolved = static_run_config(config, registry, cfg, variant)
     source = resolved if resolved is not None else config
     return {
-        "zeros": zeros_path(total_nodes(source)),
+        "zeros": zeros_path(dataset_total(source["dataset"])),
         "run_config": run_config_file(cfg, run_config_files),
         "graphs": run_graph_files(resolved) if resolved is not None else [],
         "extra": list(run_config_inputs.get(cfg, [])),
@@ -112,7 +91,7 @@ def train_mem_mb(config: Mapping[str, Any], registry: RunRegistry, cfg: str, var
     full-batch ~4 KB per node (4.0 GB peak RSS), mini-batch ~1.4 KB per node (host-side
     data; its training working memory is flat), plus 1.5 GB for the runtime."""
     resolved = static_run_config(config, registry, cfg, variant)
-    total = total_nodes(resolved if resolved is not None else config)
+    total = dataset_total((resolved if resolved is not None else config)["dataset"])
     kind = (
         resolved["run"]["kind"]
         if resolved is not None
@@ -120,14 +99,3 @@ def train_mem_mb(config: Mapping[str, Any], registry: RunRegistry, cfg: str, var
     )
     per_node_kb = 5 if kind == "fullbatch" else 2
     return 1500 + total * per_node_kb // 1000
-
-
-def train_outputs(
-    run_dir: Callable[[str, str, Any], str],
-    cfg: str,
-    variants: list[str],
-    seeds: list[int],
-    name: str = "metrics.json",
-) -> list[str]:
-    """One file (default metrics.json) of each run of cfg over variants × seeds."""
-    return [f"{run_dir(cfg, v, s)}/{name}" for v in variants for s in seeds]

@@ -15,6 +15,7 @@ from typing import Any
 
 from zetalab.errors import ZetalabError
 from zetalab.io import read_json, write_json_atomic, write_text_atomic
+from zetalab.learning.paths import RUN_DIR
 from zetalab.sweeps.layout import best_path, proposal_path, top_path
 from zetalab.sweeps.propose import proposal_values, propose_round
 from zetalab.sweeps.report import (
@@ -36,8 +37,7 @@ from zetalab.sweeps.spec import SweepSpec, load_sweeps
 from zetalab.sweeps.trials import Trial, expand_all
 
 log = logging.getLogger("zetalab.sweeps")
-# run_dir(cfg, variant, seed) of rules/common.smk, as a pattern.
-DEFAULT_RUN_DIR = "results/runs/{cfg}/{variant}/seed{seed}"
+DEFAULT_RUN_DIR = RUN_DIR  # a run's directory, as a pattern over cfg, variant and seed
 
 
 def resolve_sweeps_dir(value: str, workdir: Path, basedir: Path) -> Path:

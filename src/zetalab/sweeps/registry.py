@@ -12,24 +12,11 @@ import json
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from zetalab.config import deep_merge
 from zetalab.errors import ZetalabError
-from zetalab.learning.graph import validate_primes
-from zetalab.learning.partition import check_num_parts
-from zetalab.learning.workflow import run_graph_files
+from zetalab.learning.runconfig import resolve_run_config
+from zetalab.learning.workflow import check_graph_section, run_graph_files
 from zetalab.sweeps.plan import SweepPlan
 from zetalab.sweeps.trials import Trial
-
-
-def run_view(config: Mapping[str, Any], overrides: Mapping[str, Any], variant: str) -> dict:
-    """Main config + overrides + variant, merged as zetalab.learning.runconfig does but without its
-    schema pass, which is too slow to repeat per trial at parse time (the sweep files'
-    values were checked against the schema when they were loaded)."""
-    variant_spec = dict(config["train"]["variants"][variant])
-    kind = variant_spec.pop("kind")
-    view = deep_merge(deep_merge(config, overrides), variant_spec)
-    view["run"] = {"variant": variant, "kind": kind}
-    return view
 
 
 def trial_graph_files(
@@ -45,13 +32,11 @@ def trial_graph_files(
         for variant in trial.variants:
             key = (json.dumps(graph_part, sort_keys=True), variant)
             if key not in cache:
-                view = run_view(config, graph_part, variant)
-                ds = view["dataset"]
                 try:
-                    validate_primes(view["graph"]["primes"])
-                    check_num_parts(
-                        view["graph"]["partition"]["num_parts"], ds["N"] + 2 * ds["horizon"]
-                    )
+                    # The sweep files' values were checked against the schema when loaded;
+                    # a schema pass per trial would be too slow at parse time.
+                    view = resolve_run_config(config, graph_part, variant, validate=False)
+                    check_graph_section(view)
                 except ZetalabError as error:
                     raise ZetalabError(
                         f"sweep file {path}: trial {trial.cfg} ({variant}): {error.problem}",

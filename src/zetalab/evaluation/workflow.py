@@ -1,0 +1,68 @@
+"""Input logic of the evaluate stage's rules, kept out of rules/evaluate.smk (no function
+definitions beside rules). Paths come from zetalab.learning.paths, the one home of Study Z's
+file patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from zetalab.errors import ZetalabError
+from zetalab.learning.dataset import dataset_total
+from zetalab.learning.paths import (
+    BASELINE_TARGET,
+    RUN_TARGET,
+    WILDCARDS,
+    baseline_dir,
+    run_dir,
+)
+
+
+def _target_regex(pattern: str) -> re.Pattern[str]:
+    """A {target} pattern of zetalab.learning.paths as a regex with named groups."""
+    parts = re.split(r"\{(\w+)\}", pattern)
+    regex = "".join(
+        f"(?P<{p}>{WILDCARDS.get(p, '[^/]+')})" if i % 2 else re.escape(p)
+        for i, p in enumerate(parts)
+    )
+    return re.compile(regex)
+
+
+_RUN = _target_regex(RUN_TARGET)
+_BASELINE = _target_regex(BASELINE_TARGET)
+
+
+def evaluation_inputs(
+    target: str,
+    config: Mapping[str, Any],
+    registry: tuple[Mapping[str, dict], Mapping[str, str], Mapping[str, list[str]]],
+    zeros_path: Callable[[int], str],
+) -> dict[str, str]:
+    """Inputs of evaluate for one {target}: predictions, the zeros, and a run's metrics.
+
+    A run reads the same zeros file as its train job (its cfg may change dataset.N); a
+    baseline reads the main config's.
+    """
+    if m := _RUN.fullmatch(target):
+        from zetalab.learning.workflow import train_inputs
+
+        zeros = train_inputs(config, registry, m["cfg"], m["variant"], zeros_path)["zeros"]
+        base = run_dir(m["cfg"], m["variant"], m["seed"])
+        return {
+            "predictions": f"{base}/predictions.npz",
+            "metrics": f"{base}/metrics.json",
+            "zeros": zeros,
+        }
+    if m := _BASELINE.fullmatch(target):
+        base = baseline_dir(m["name"])
+        return {
+            "predictions": f"{base}/predictions.npz",
+            "info": f"{base}/fit_info.json",
+            "zeros": zeros_path(dataset_total(config["dataset"])),
+        }
+    raise ZetalabError(
+        f"cannot evaluate {target!r}",
+        "ask for results/runs/<cfg>/<variant>/seed<k> or results/baselines/<name>",
+    )
