@@ -1,16 +1,19 @@
 """The `rs` backend: zeros by Riemann–Siegel in float64, separated at Gram points, proved complete.
 
 Steps for an index range start..end (start above DELEGATE_BELOW):
-1. Gram points g_j around the range, Z at each (≈ one evaluation per zero).
-   Every sample's sign is certified: |Z| must exceed a rigorous bound on the Riemann–Siegel
-   truncation plus the float64 rounding (`rs_bounds`), or Z is re-evaluated there in Arb.
-2. Bracket T_a < T_b at good Gram points ((−1)^j Z(g_j) > 0) and count
-   the zeros in (T_a, T_b] with Arb's rigorous `zeta_nzeros`: that count is what must be found.
+1. Gram points g_j around the range and a Turing zone of ~2.5·B(t) beyond each end, Z at each
+   (≈ one evaluation per zero). Every sample's sign is certified: |Z| must exceed a rigorous
+   bound on the Riemann–Siegel truncation plus the float64 rounding (`rs_bounds`), or Z is
+   re-evaluated there in Arb.
+2. Bracket T_a < T_b at good Gram points ((−1)^j Z(g_j) > 0) just beyond the range.
 3. Gram blocks that show fewer sign changes than their length (Rosser's rule) are sampled more
-   densely; if the total is still short (a Rosser-rule violation moves zeros between blocks),
-   neighbouring blocks are refined too, until the sign changes equal the Arb count. Every sign
-   change is a zero, so equality proves none is missing; if refinement cannot reach it the job
-   fails naming the range (a wrong chunk is never written).
+   densely, then their neighbours (a Rosser-rule violation moves zeros between blocks), until
+   Turing's method (`turing.py`, on these same samples) proves N(T_a) and N(T_b) and the sign
+   changes in (T_a, T_b] equal N(T_b) − N(T_a). Every sign change is a zero, so equality
+   proves none is missing. Arb's `zeta_nzeros` cross-checks the count on every block below
+   n = 10⁹ and on a sample of 1/16 of the blocks above, and decides where Turing's bound does
+   not close; if refinement cannot reach the count the job fails naming the range (a wrong
+   chunk is never written).
 4. Each bracket is polished by safeguarded Halley steps on (Z, Z′, Z″) from one kernel pass.
 Indices follow from the count: the first zero above T_a is γ_{N(T_a)+1}.
 Below DELEGATE_BELOW (t < 542) the Riemann–Siegel truncation error exceeds ~1e-9, so those
@@ -20,6 +23,7 @@ zeros come from the certified flint backend.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +35,7 @@ from zetalab.zeros.counting import count_zeros_upto
 from zetalab.zeros.frame import Frame, frame_heights
 from zetalab.zeros.heights import ZeroHeights, concatenate
 from zetalab.zeros.rs_bounds import certify_signs
+from zetalab.zeros.turing import T_MIN, ThetaFrame, TuringCount, s_integral_bound, turing_count
 
 DELEGATE_BELOW = 300  # zeros 1..300 (t < 542) come from flint
 GRAM_PAD = 8  # Gram points beyond each end of the range, so T_a and T_b can sit on good ones
@@ -41,6 +46,13 @@ MAX_DENSITY = 512  # samples per Gram interval at the deepest refinement
 # the limit sits 100× under the 1e-9 target; it still saves a confirming evaluation per zero.
 HALLEY_TAIL = 1e-11
 MAX_POLISH = 40
+# Counting: Turing's method on the block's own samples (turing.py) proves N at both block ends.
+# Arb's zeta_nzeros cross-checks it on every block below ARB_EVERY_BLOCK_BELOW (a call costs
+# < 30 ms there) and on a deterministic sample of the blocks above (0.5 s a call at 10¹²,
+# 73 s at 10¹⁴), and decides where Turing's bound does not close.
+COUNT_METHODS = ("auto", "turing", "arb")
+ARB_EVERY_BLOCK_BELOW = 10**9
+ARB_SAMPLE_FRACTION = 1 / 16
 
 
 @dataclass
@@ -64,10 +76,13 @@ def compute_rs(
     end: int,
     progress: Callable[[int], None] | None = None,
     block: int = 20000,
+    count: str = "auto",
 ) -> tuple[ZeroHeights, RsStats]:
     """γ_start..γ_end (exact reference + offsets) and the costs; `progress(k)` after k more."""
     if start < 1 or end < start:
         raise ZetalabError(f"invalid zero range {start}..{end}", "use 1 ≤ start ≤ end")
+    if count not in COUNT_METHODS:
+        raise ZetalabError(f"unknown count method {count!r}", f"use one of {COUNT_METHODS}")
     stats = RsStats()
     parts: list[ZeroHeights] = []
     if start <= DELEGATE_BELOW:
@@ -83,7 +98,7 @@ def compute_rs(
     # float64 phase exact) and its own Arb count check, and progress is reported per block.
     for lo in range(start, end + 1, block):
         hi = min(lo + block - 1, end)
-        parts.append(_compute_block(lo, hi, stats))
+        parts.append(_compute_block(lo, hi, stats, count))
         if progress:
             progress(hi - lo + 1)
     values = concatenate(parts)
@@ -91,10 +106,10 @@ def compute_rs(
     return values, stats
 
 
-def _compute_block(start: int, end: int, stats: RsStats) -> ZeroHeights:
+def _compute_block(start: int, end: int, stats: RsStats, count: str = "auto") -> ZeroHeights:
     pad = GRAM_PAD
     for _attempt in range(6):
-        result = _try_block(start, end, pad, stats)
+        result = _try_block(start, end, pad, stats, count)
         if result is not None:
             return result
         pad *= 4
@@ -104,10 +119,35 @@ def _compute_block(start: int, end: int, stats: RsStats) -> ZeroHeights:
     )
 
 
-def _try_block(start: int, end: int, pad: int, stats: RsStats) -> ZeroHeights | None:
+def _turing_pad(n: int) -> int:
+    """Gram intervals of data beyond each block end for Turing's method: H ≈ 2.5·B(t).
+
+    With every zero found, Turing's bound closes once H exceeds B − ∫S plus the brackets'
+    slack (about half a Gram interval per zero); 2.5·B leaves room for a few missed pairs.
+    """
+    t = max(float(inverse_smooth_count(n + 0.5)), T_MIN + 1.0)
+    spacing = 2.0 * math.pi / math.log(t / (2.0 * math.pi))
+    return math.ceil(2.5 * s_integral_bound(t) / spacing) + 4
+
+
+def _use_arb(count: str, lo: int) -> bool:
+    """Whether Arb's zeta_nzeros counts (or cross-checks) the block starting at zero `lo`."""
+    if count == "arb":
+        return True
+    if count == "turing":
+        return False
+    return lo < ARB_EVERY_BLOCK_BELOW or random.Random(lo).random() < ARB_SAMPLE_FRACTION
+
+
+def _try_block(
+    start: int, end: int, pad: int, stats: RsStats, count: str = "auto"
+) -> ZeroHeights | None:
+    use_turing = count != "arb"
+    use_arb = _use_arb(count, start)
+    tpad = _turing_pad(start) if use_turing else 0
     # Zero n usually lies in the Gram interval (g_{n−2}, g_{n−1}].
-    ja = max(start - 2 - pad, DELEGATE_BELOW // 2)
-    jb = end - 1 + pad
+    ja = max(start - 2 - pad - tpad, DELEGATE_BELOW // 2)
+    jb = end - 1 + pad + tpad
     j = np.arange(ja, jb + 1)
     t_lo = float(inverse_smooth_count(ja + 0.5))
     t_hi = float(inverse_smooth_count(jb + 2.5))
@@ -119,30 +159,74 @@ def _try_block(start: int, end: int, pad: int, stats: RsStats) -> ZeroHeights | 
     stats.gram_evaluations += len(h)
     stats.arb_sign_evaluations += weak
     good = ((-1.0) ** (j % 2)) * z > 0.0
-    good_idx = np.flatnonzero(good)
-    if good_idx.size < 2:
+    # T_a, T_b: good Gram points `pad` beyond the block's ends; Turing's data lie beyond them
+    # (or, without a Turing zone, the outermost good ones within the pad)
+    cand_a = np.flatnonzero(good & (j <= start - 2 - pad))
+    cand_a = cand_a[-1:] if cand_a.size else np.flatnonzero(good & (j <= start - 2))[:1]
+    cand_b = np.flatnonzero(good & (j >= end - 1 + pad))
+    cand_b = cand_b[:1] if cand_b.size else np.flatnonzero(good & (j >= end - 1))[-1:]
+    if cand_a.size == 0 or cand_b.size == 0:
         return None
-    ia, ib = int(good_idx[0]), int(good_idx[-1])
+    ia, ib = int(cand_a[0]), int(cand_b[0])
     t_a, t_b = frame.t0 + h[ia], frame.t0 + h[ib]
-    try:
-        n_a, n_b = count_zeros_upto(t_a), count_zeros_upto(t_b)
-    except ArithmeticError:
-        return None
+    samples = _Samples(h, z, zd, good)
+    arb_counts = None
+    if use_arb or not use_turing:
+        try:
+            arb_counts = (count_zeros_upto(t_a), count_zeros_upto(t_b))
+        except ArithmeticError:
+            return None
+    check: dict = {"T_a": t_a, "T_b": t_b}
+    proved = None
+    if use_turing:
+        theta = ThetaFrame(frame.t0, frame.log_t0, frame.gram0, frame.theta_excess)
+        # Turing's lengths H: up to the data beyond T_a and T_b (tpad + pad Gram intervals)
+        window = float(min(h[ia] - h[0], h[-1] - h[ib], (h[-1] - h[0]) / 2))
+        last: list[TuringCount] = []
+
+        def turing_required() -> int | None:
+            last.append(turing_count(theta, samples.h, samples.z, h[ia], h[ib], h, window))
+            return last[-1].required
+
+        samples.refine_until(frame, ia, ib, turing_required, stats, exact=False)
+        tc = last[-1]
+        check["turing"] = {
+            "N_a": [tc.n_a_lo, tc.n_a_hi],
+            "N_b": [tc.n_b_lo, tc.n_b_hi],
+            "found": tc.found,
+        }
+        if tc.proved:
+            proved = (tc.n_a_lo, tc.n_b_hi)
+            if arb_counts is not None and arb_counts != proved:
+                raise ZetalabError(
+                    f"rs: Turing's method gives N = {proved} at t = ({t_a:.9f}, {t_b:.9f}) "
+                    f"where Arb's zeta_nzeros gives {arb_counts} (zeros {start}..{end})",
+                    "report this bug; compute this range with --backend flint",
+                )
+    if proved is None:
+        if arb_counts is None:  # Turing's method could not conclude: Arb decides
+            try:
+                arb_counts = (count_zeros_upto(t_a), count_zeros_upto(t_b))
+            except ArithmeticError:
+                return None
+        n_a, n_b = arb_counts
+        found = samples.refine_until(frame, ia, ib, lambda: n_b - n_a, stats)
+        if found != n_b - n_a:
+            raise ZetalabError(
+                f"rs: found {found} sign changes where Arb counts {n_b - n_a} zeros "
+                f"(t in ({t_a:.9f}, {t_b:.9f}]) around zeros {start}..{end}, even after "
+                "refinement",
+                "compute this range with --backend flint",
+            )
+        check["method"] = "arb" if not use_turing else "arb (Turing's bound did not close)"
+    else:
+        n_a, n_b = proved
+        check["method"] = "turing + arb" if arb_counts is not None else "turing"
     if n_a >= start or n_b < end:
         return None
-    stats.count_checks.append({"T_a": t_a, "T_b": t_b, "N_a": n_a, "N_b": n_b})
-    required = n_b - n_a
-    roots = _separate_and_polish(
-        frame,
-        h[ia : ib + 1],
-        z[ia : ib + 1],
-        zd[ia : ib + 1],
-        good[ia : ib + 1],
-        required,
-        start,
-        end,
-        stats,
-    )
+    check.update(N_a=n_a, N_b=n_b)
+    stats.count_checks.append(check)
+    roots = samples.polish(frame, ia, ib, stats)
     # Offsets from the frame's exact t0: γ = t0 + root is never rounded to one float64 here.
     if not (np.all(np.diff(roots) > 0) and roots[0] > h[ia] and roots[-1] <= h[ib]):
         raise ZetalabError(
@@ -152,57 +236,91 @@ def _try_block(start: int, end: int, pad: int, stats: RsStats) -> ZeroHeights | 
     return frame_heights(frame.t0, roots[start - n_a - 1 : end - n_a], start)
 
 
-def _separate_and_polish(
-    frame: Frame,
-    gram_h: np.ndarray,
-    gram_z: np.ndarray,
-    gram_d: np.ndarray,
-    good: np.ndarray,
-    required: int,
-    start: int,
-    end: int,
-    stats: RsStats,
-) -> np.ndarray:
-    """Sign changes in (gram_h[0], gram_h[-1]] refined until they number `required`; polished."""
-    n_int = len(gram_h) - 1
-    # All samples, flat: offset, Z, and the Gram interval each sample opens (the last Gram
-    # point closes the range and belongs to no interval).
-    pts_h, pts_z, pts_d = gram_h.copy(), gram_z.copy(), gram_d.copy()
-    pts_int = np.minimum(np.arange(len(gram_h)), n_int - 1)
-    density = np.ones(n_int, dtype=np.int64)
-    good_pos = np.flatnonzero(good)
-    block_of = np.searchsorted(good_pos, np.arange(n_int), side="right") - 1
-    block_len = np.diff(good_pos)
-    n_blocks = len(block_len)
+class _Samples:
+    """Every sample of one block, sorted: offset, certified Z, Z′, the Gram interval it opens.
 
-    def counts_now() -> np.ndarray:
-        change = np.signbit(pts_z[1:]) != np.signbit(pts_z[:-1])
-        return np.bincount(pts_int[:-1][change], minlength=n_int)
+    Gram blocks (runs between good Gram points) that show fewer sign changes than their length
+    (Rosser's rule) are sampled more densely, first their empty intervals, then whole blocks,
+    then their neighbours (a Rosser-rule violation moves a pair into a neighbouring block).
+    """
 
-    counts = counts_now()
-    found = int(counts.sum())
-    radius = 0
-    for _round in range(MAX_REFINE_ROUNDS):
-        if found >= required:
-            break
-        block_found = np.bincount(block_of, weights=counts, minlength=n_blocks)
-        deficient = np.flatnonzero(block_found < block_len)
+    def __init__(self, gram_h: np.ndarray, gram_z: np.ndarray, gram_d: np.ndarray, good):
+        self.gram_h = gram_h
+        n_int = len(gram_h) - 1
+        self.n_int = n_int
+        self.h, self.z, self.d = gram_h.copy(), gram_z.copy(), gram_d.copy()
+        # the last Gram point closes the range and belongs to no interval
+        self.interval = np.minimum(np.arange(len(gram_h)), n_int - 1)
+        self.density = np.ones(n_int, dtype=np.int64)
+        bounds = np.unique(np.concatenate(([0], np.flatnonzero(good), [n_int])))
+        self.block_of = np.searchsorted(bounds, np.arange(n_int), side="right") - 1
+        self.block_len = np.diff(bounds)
+        # runs cut by the ends of the range are not Gram blocks: Rosser's rule says nothing
+        self.whole = np.ones(len(self.block_len), dtype=bool)
+        self.whole[0] = bool(good[0])
+        self.whole[-1] = bool(good[-1])
+        self.radius = 0
+        self.rounds = 0
+
+    def counts(self) -> np.ndarray:
+        change = np.signbit(self.z[1:]) != np.signbit(self.z[:-1])
+        return np.bincount(self.interval[:-1][change], minlength=self.n_int)
+
+    def found(self, ia: int, ib: int) -> int:
+        """Sign changes between Gram points ia and ib (both samples, so no bracket straddles)."""
+        return int(self.counts()[ia:ib].sum())
+
+    def refine_until(
+        self,
+        frame: Frame,
+        ia: int,
+        ib: int,
+        required: Callable[[], int | None],
+        stats: RsStats,
+        exact: bool = True,
+    ) -> int:
+        """Refine until the changes in (g_ia, g_ib] reach `required()` (re-read each round).
+
+        `exact`: the requirement is the true count (Arb), so when every Gram block obeys
+        Rosser's rule and zeros are still missing, all blocks are refined. A Turing requirement
+        is only a bound: then refinement stops there and Arb decides.
+        """
+        found = self.found(ia, ib)
+        while self.rounds < MAX_REFINE_ROUNDS:
+            need = required()
+            if need is not None and found >= need:
+                break
+            if not self._refine_round(frame, stats, exact):
+                break
+            found = self.found(ia, ib)
+        return found
+
+    def _refine_round(self, frame: Frame, stats: RsStats, exact: bool) -> bool:
+        counts = self.counts()
+        total = int(counts.sum())
+        n_blocks = len(self.block_len)
+        block_found = np.bincount(self.block_of, weights=counts, minlength=n_blocks)
+        deficient = np.flatnonzero((block_found < self.block_len) & self.whole)
         if deficient.size == 0:
+            if not exact:
+                return False
             deficient = np.arange(n_blocks)
-        offsets = np.arange(-radius, radius + 1)
+        offsets = np.arange(-self.radius, self.radius + 1)
         targets = np.unique(
             np.clip((deficient[:, None] + offsets[None, :]).ravel(), 0, n_blocks - 1)
         )
-        intervals = np.flatnonzero(np.isin(block_of, targets))
-        intervals = intervals[density[intervals] < MAX_DENSITY]
-        if _round == 0:
+        intervals = np.flatnonzero(np.isin(self.block_of, targets))
+        intervals = intervals[self.density[intervals] < MAX_DENSITY]
+        if self.rounds == 0:
             # first try only the intervals of a short block that show no sign change: the
             # missing pair of a Gram block is usually there (fewer evaluations per zero)
             empty = intervals[counts[intervals] == 0]
             intervals = empty if empty.size else intervals
+        self.rounds += 1
         if intervals.size == 0:
-            break
-        d_new = density[intervals] * 2
+            return False
+        gram_h = self.gram_h
+        d_new = self.density[intervals] * 2
         reps = d_new // 2  # new points per interval: odd multiples of width/d_new
         owner = np.repeat(intervals, reps)
         dens = np.repeat(d_new, reps)
@@ -212,32 +330,28 @@ def _separate_and_polish(
         new_zz = frame.z(new_h, derivs=True)
         new_z, weak = certify_signs(frame.t0, new_h, new_zz[0])
         stats.arb_sign_evaluations += weak
-        density[intervals] = d_new
+        self.density[intervals] = d_new
         stats.refine_evaluations += new_h.size
         stats.refined_blocks += targets.size
-        pts_h = np.concatenate((pts_h, new_h))
-        pts_z = np.concatenate((pts_z, new_z))
-        pts_d = np.concatenate((pts_d, new_zz[1]))
-        pts_int = np.concatenate((pts_int, owner))
-        order = np.argsort(pts_h, kind="stable")
-        pts_h, pts_z, pts_d, pts_int = pts_h[order], pts_z[order], pts_d[order], pts_int[order]
-        counts = counts_now()
-        new_found = int(counts.sum())
-        if new_found == found:
-            radius += 1
-        found = new_found
-    if found != required:
-        raise ZetalabError(
-            f"rs: found {found} sign changes where Arb counts {required} zeros "
-            f"(t in ({frame.t0 + gram_h[0]:.9f}, {frame.t0 + gram_h[-1]:.9f}]) around zeros "
-            f"{start}..{end}, even after refinement",
-            "compute this range with --backend flint",
-        )
-    change = np.flatnonzero(np.signbit(pts_z[1:]) != np.signbit(pts_z[:-1]))
-    guess = _hermite_guess(pts_h, pts_z, pts_d, change)
-    return _polish(
-        frame, pts_h[change], pts_h[change + 1], pts_z[change], pts_z[change + 1], guess, stats
-    )
+        h = np.concatenate((self.h, new_h))
+        order = np.argsort(h, kind="stable")
+        self.h = h[order]
+        self.z = np.concatenate((self.z, new_z))[order]
+        self.d = np.concatenate((self.d, new_zz[1]))[order]
+        self.interval = np.concatenate((self.interval, owner))[order]
+        if int(self.counts().sum()) == total:
+            self.radius += 1
+        return True
+
+    def polish(self, frame: Frame, ia: int, ib: int, stats: RsStats) -> np.ndarray:
+        """Every zero bracketed in (g_ia, g_ib], polished (offsets from frame.t0)."""
+        change = np.flatnonzero(np.signbit(self.z[1:]) != np.signbit(self.z[:-1]))
+        change = change[
+            (self.h[change] >= self.gram_h[ia]) & (self.h[change + 1] <= self.gram_h[ib])
+        ]
+        h, z = self.h, self.z
+        guess = _hermite_guess(h, z, self.d, change)
+        return _polish(frame, h[change], h[change + 1], z[change], z[change + 1], guess, stats)
 
 
 def _hermite_guess(

@@ -1,0 +1,80 @@
+"""Turing's method: counts from the engine's own samples equal Arb's, and never over-claim."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zetalab.unfold import inverse_smooth_count
+from zetalab.zeros.counting import count_zeros_upto
+from zetalab.zeros.flint_backend import compute_flint
+from zetalab.zeros.frame import Frame
+from zetalab.zeros.rs import compute_rs
+from zetalab.zeros.turing import ThetaFrame, s_integral_bound, turing_count
+
+
+@pytest.mark.parametrize("start", [1_000_000, 100_000_000, 10_000_000_000])
+def test_turing_count_equals_arb(start):
+    values, stats = compute_rs(start, start + 149, count="turing")
+    (check,) = stats.count_checks
+    assert check["method"] == "turing"
+    assert check["turing"]["N_a"] == [check["N_a"]] * 2  # upper and lower bounds met
+    assert check["N_a"] == count_zeros_upto(check["T_a"])  # Arb, measured 1–100 ms a call
+    assert check["N_b"] == count_zeros_upto(check["T_b"])
+    reference, _ = compute_flint(start, start + 4)
+    np.testing.assert_allclose(values.heights()[:5], reference, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [(6700, 6720), (13_999_500, 13_999_560)], ids=["lehmer", "rosser"]
+)
+def test_lehmer_pair_and_rosser_violation_with_turing_only(start, end):
+    values, stats = compute_rs(start, end, count="turing")
+    assert [c["method"] for c in stats.count_checks] == ["turing"]
+    reference, _ = compute_flint(start, end)
+    np.testing.assert_allclose(values.heights(), reference, rtol=0, atol=3e-8)
+
+
+def _gram_samples(n: int, pad: int, per_interval: int):
+    j = np.arange(n - pad, n + 100 + pad + 1)
+    frame = Frame(float(inverse_smooth_count(j[0] + 0.5)), float(inverse_smooth_count(j[-1] + 3)))
+    gram = frame.gram_offsets(j)
+    steps = [gram[:-1] + (gram[1:] - gram[:-1]) * k / per_interval for k in range(per_interval)]
+    h = np.sort(np.concatenate([*steps, gram[-1:]]))
+    z = frame.z(h)[0]
+    theta = ThetaFrame(frame.t0, frame.log_t0, frame.gram0, frame.theta_excess)
+    good = np.flatnonzero(((-1.0) ** (j % 2)) * frame.z(gram)[0] > 0)
+    ia = good[good >= pad][0]
+    ib = good[good <= len(j) - 1 - pad][-1]
+    return theta, h, z, gram, ia, ib
+
+
+def test_turing_bounds_never_overclaim_on_incomplete_data():
+    """Gram points only (a third of the zeros unseen at 10⁸): the bounds stay valid and wide;
+    with 8 samples per Gram interval they meet at Arb's count."""
+    theta, h, z, gram, ia, ib = _gram_samples(100_000_000, 30, 1)
+    t_a, t_b = theta.t0 + gram[ia], theta.t0 + gram[ib]
+    n_a, n_b = count_zeros_upto(t_a), count_zeros_upto(t_b)
+    window = 30 * float(np.mean(np.diff(gram)))
+    sparse = turing_count(theta, h, z, gram[ia], gram[ib], gram, window)
+    assert sparse.n_a_lo <= n_a <= sparse.n_a_hi and sparse.n_b_lo <= n_b <= sparse.n_b_hi
+    assert not sparse.proved
+    theta, h, z, gram, ia, ib = _gram_samples(100_000_000, 30, 8)
+    dense = turing_count(theta, h, z, gram[ia], gram[ib], gram, window)
+    assert dense.proved and (dense.n_a_lo, dense.n_b_hi) == (n_a, n_b)
+    # hide one zero pair inside the block: Turing's bound no longer closes
+    change = np.flatnonzero(np.signbit(z[1:]) != np.signbit(z[:-1]))
+    inside = change[(h[change] > gram[ia] + 5) & (h[change + 1] < gram[ib] - 5)]
+    k = inside[0]
+    hidden = z.copy()
+    hidden[k + 1 : inside[1] + 1] = hidden[k]  # one sign run flipped: two changes removed
+    missing = turing_count(theta, h, hidden, gram[ia], gram[ib], gram, window)
+    assert missing.found == dense.found - 2 and not missing.proved
+
+
+def test_s_integral_bound():
+    # Lehman's form is smaller only below t ≈ 900; Trudgian's from there up
+    assert s_integral_bound(1e4) == pytest.approx(2.067 + 0.059 * np.log(1e4))
+    assert s_integral_bound(1e12) <= 2.067 + 0.059 * np.log(1e12)
+    with pytest.raises(ValueError, match="168π"):
+        s_integral_bound(500.0)
