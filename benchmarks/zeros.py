@@ -2,12 +2,15 @@
 
     .venv/bin/python benchmarks/zeros.py            # full table (~2–3 min on 2 cores)
     .venv/bin/python benchmarks/zeros.py --quick    # smaller counts, no 1e6 headline
+    .venv/bin/python benchmarks/zeros.py --heights  # stored accuracy per decade, 1e8 … 1e13
+    .venv/bin/python benchmarks/zeros.py --startup  # a chunk job's start-up, cold vs cached JIT
 
 Each row: backend, first index, count, wall seconds, zeros/s, Z-evaluations per zero (rs only:
 every point where Z was evaluated, sampling + refinement + polishing), and the max |error|
 against certified python-flint values on the same indices (rs rows compare on a sample of up
-to 200 indices). Every row's zeros passed the Arb index check (compute_range runs it). The
-run is deterministic (fixed indices and seeds), so reruns differ only in timings.
+to 200 indices), measured on what is stored (exact reference + float64 offset, compared in
+Arb), beside the recorded bound. Every row's zeros passed the Arb index check (compute_range
+runs it). The run is deterministic (fixed indices and seeds), so reruns differ only in timings.
 """
 
 from __future__ import annotations
@@ -15,12 +18,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 
+import flint
 import numpy as np
 
-from zetalab.zeros.engine import compute_range
-from zetalab.zeros.flint_backend import certified_zeros, compute_flint
+from zetalab.zeros.engine import MAX_INDEX, compute_range
+from zetalab.zeros.flint_backend import certified_balls
 
 HEIGHTS = (1_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 ODLYZKO = os.path.join(
@@ -34,13 +41,11 @@ def _row(backend: str, start: int, count: int, table: str | None = None, sample:
     wall = time.perf_counter() - began
     if backend == "flint":
         err = 0.0  # the reference itself (certified radius in the next column)
-    elif count <= sample:
-        ref, _ = compute_flint(start, start + count - 1)
-        err = float(np.abs(values - ref).max())
     else:
-        idx = np.unique(np.random.default_rng(start).integers(start, start + count, sample))
-        ref, _ = certified_zeros(idx)
-        err = float(np.abs(values[idx - start] - ref).max())
+        idx = np.arange(start, start + count)
+        if count > sample:
+            idx = np.unique(np.random.default_rng(start).integers(start, start + count, sample))
+        err = float(values.errors_against(idx - start, certified_balls(idx)).max())
     evals = meta.get("z_evaluations_per_zero")
     return {
         "backend": backend,
@@ -74,10 +79,77 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2f}"
 
 
+def heights_sweep(count: int, sample: int) -> None:
+    """Per decade of n: rs on `count` zeros at a seeded random index, `sample` of them compared
+    with python-flint in Arb (stored value), beside what one float64 per zero would keep and
+    python-flint's own time per zero in the same run."""
+    print(
+        "| decade | first n | rs zeros/s | rs wall s | max err as stored | recorded bound "
+        "| float64 height would lose | flint s/zero |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    rng = np.random.default_rng(11)
+    for e in range(8, 14):
+        start = int(rng.integers(10**e, min(10 ** (e + 1), MAX_INDEX) - count))
+        began = time.perf_counter()
+        values, meta = compute_range("rs", start, count)
+        wall = time.perf_counter() - began
+        pos = np.unique(np.linspace(0, count - 1, sample).astype(np.int64))
+        began = time.perf_counter()
+        balls = certified_balls(pos + start)
+        flint_s = (time.perf_counter() - began) / len(pos)
+        err = values.errors_against(pos, balls)
+        lost = max(abs(float(flint.arb(float(b.mid())) - b.mid())) for b in balls)
+        print(
+            f"| 10^{e} | {start:,} | {_rate(count / wall)} | {wall:.1f} | {err.max():.1e} | "
+            f"{meta['error_bound']:.1e} | {lost:.1e} | {flint_s:.2f} |",
+            flush=True,
+        )
+
+
+def startup(start: int = 100_001, count: int = 5_000) -> None:
+    """Wall time of one chunk job's process (`python -m zetalab.zeros compute`), with numba's
+    cache empty (a fresh machine: compile) and filled (every later job on it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "NUMBA_CACHE_DIR": tmp}
+        cmd = [
+            sys.executable,
+            "-m",
+            "zetalab.zeros",
+            "compute",
+            "--start",
+            str(start),
+            "--count",
+            str(count),
+            "--out",
+            os.path.join(tmp, "c.npy"),
+            "--quiet",
+        ]
+        warm = [sys.executable, "-c", "import zetalab.zeros.rs_kernel as k; print(k.warm_up())"]
+        print("| process | wall s |")
+        print("|---|---:|")
+        for label, argv in (
+            ("warm-up, empty cache (compile)", warm),
+            ("warm-up, cached", warm),
+            (f"chunk job {count} zeros at n={start:,}, cached", cmd),
+        ):
+            began = time.perf_counter()
+            subprocess.run(argv, env=env, check=True, capture_output=True)
+            print(f"| {label} | {time.perf_counter() - began:.2f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts, skip the headline")
+    parser.add_argument("--heights", action="store_true", help="stored accuracy per decade")
+    parser.add_argument("--startup", action="store_true", help="a chunk job's start-up cost")
     args = parser.parse_args()
+    if args.heights:
+        heights_sweep(count=200, sample=4)
+        return
+    if args.startup:
+        startup()
+        return
     counts = {"rs": 2_000, "flint": 30, "mpmath": 2, "file": 2_000}
     if args.quick:
         counts = {"rs": 300, "flint": 10, "mpmath": 1, "file": 300}

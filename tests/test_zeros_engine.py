@@ -20,6 +20,7 @@ def compute_rs(start, end):
     values, stats = _compute_rs(start, end)
     return np.asarray(values), stats
 
+
 # From python-flint's documentation (acb.zeta_zero), 25 digits.
 KNOWN = {
     1: 14.13472514173469379045725,

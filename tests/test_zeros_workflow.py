@@ -39,6 +39,10 @@ def test_dry_run_plans_chunks_aggregate_and_check(tmp_path):
     # the default target includes the zero check for N + 2H zeros
     default = run_snakemake(tmp_path, "-n", "--cores", "1")
     assert "results/zeros/check_rs_1500.json" in default.stdout
+    # chunk names and wildcards go beyond 10^12 (13+ digits, no leading zero)
+    big = "data/zeros/rs/chunk_1000000000001_1000000000600.npy"
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", big)
+    assert "zeros_chunk" in proc.stdout  # planned, not "no rule to produce"
 
 
 @pytest.mark.slow
