@@ -20,6 +20,7 @@ import pandas as pd
 from zetalab.errors import ZetalabError
 from zetalab.evaluation import leaderboard as lb
 from zetalab.evaluation.baselines import observed_view, run_baseline
+from zetalab.evaluation.htmlpage import markdown_page
 from zetalab.evaluation.metrics import evaluate_predictions, split_indices, window_spacings
 from zetalab.evaluation.predictions import load_predictions, save_predictions
 from zetalab.evaluation.verdict import RunResult, ab_verdict, verdict_markdown
@@ -192,19 +193,9 @@ def verdict_job(
     markdown = verdict_markdown(verdict)
     write_text_atomic(md_path, markdown)
     if html_path is not None:
-        write_text_atomic(html_path, _pre_html(f"A/B verdict: {verdict['scenario']}", markdown))
+        write_text_atomic(html_path, markdown_page(f"A/B verdict: {verdict['scenario']}", markdown))
     log.info("%s: %s", verdict["scenario"], verdict["reason"])
     return verdict
-
-
-def _pre_html(title: str, text: str) -> str:
-    """Markdown shown verbatim in an HTML page (the Snakemake report displays HTML inline)."""
-    import html
-
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"</head><body><pre style='white-space:pre-wrap'>{html.escape(text)}</pre></body></html>\n"
-    )
 
 
 # --------------------------------------------------------------------------- plots

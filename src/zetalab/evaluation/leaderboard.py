@@ -176,6 +176,14 @@ def summary_lines(df: pd.DataFrame, reference: str = REFERENCE_BASELINE) -> list
     return lines
 
 
+# The units of the table, under it in both the markdown and the HTML page.
+UNITS_NOTE = (
+    "Errors: MSE/MAE in height units, RMSE in mean spacings 2π/log(γ/2π); skill = "
+    "1 − MSE/MSE_smooth on the same split; KS = Kolmogorov–Smirnov distance of the "
+    "spacings over extrapolation + holdout to the GUE Wigner surmise (true zeros beside)."
+)
+
+
 def _fmt_cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -194,13 +202,7 @@ def to_markdown(df: pd.DataFrame, summary: list[str]) -> str:
         lines.append(
             "| " + " | ".join(_fmt_cell(v if v is not pd.NA else None) for v in row) + " |"
         )
-    lines += [
-        "",
-        "Errors: MSE/MAE in height units, RMSE in mean spacings 2π/log(γ/2π); skill = "
-        "1 − MSE/MSE_smooth on the same split; KS = Kolmogorov–Smirnov distance of the "
-        "spacings over extrapolation + holdout to the GUE Wigner surmise (true zeros beside).",
-        "",
-    ]
+    lines += ["", UNITS_NOTE, ""]
     return "\n".join(lines)
 
 
@@ -219,5 +221,5 @@ def to_html(df: pd.DataFrame, summary: list[str]) -> str:
         "<style>body{font-family:sans-serif}table{border-collapse:collapse;font-size:12px}"
         "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style></head><body>"
         f"<h2>Leaderboard</h2><ul>{items}</ul><table><tr>{head}</tr>{''.join(body)}</table>"
-        "</body></html>\n"
+        f"<p style='font-size:12px'>{html.escape(UNITS_NOTE)}</p></body></html>\n"
     )

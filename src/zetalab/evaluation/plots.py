@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
@@ -58,13 +59,38 @@ def loss_curves(
                 lw=1,
                 label=f"baseline {name}",
             )
-    axes[0].set(title="training loss (total)", xlabel="epoch", yscale="symlog")
-    axes[1].set(title="validation loss (MSE of δ)", xlabel="epoch", yscale="log")
+    axes[0].set(title="training loss (total)", xlabel="epoch")
+    axes[1].set(title="validation loss (MSE of δ)", xlabel="epoch")
+    for ax, column in ((axes[0], "loss_total"), (axes[1], "validation_loss")):
+        _loss_scale(ax, [h[column] for h in histories.values() if not h.empty])
     axes[2].set(title="extrapolation RMSE (mean spacings)", xlabel="epoch")
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[2].legend(fontsize=7, loc="best")
     _save(fig, path)
+
+
+# A loss spanning at least this factor (all positive) gets a log axis; a narrower or signed
+# one a linear axis. A log axis over less than a decade has no labelled decade and matplotlib
+# labels it with ticks like "1.28882×10⁰"; symlog does the same around 0 (the NLL term makes
+# the total loss negative).
+LOG_SPAN = 20.0
+
+
+def _loss_scale(ax: plt.Axes, series: Sequence[pd.Series]) -> None:
+    """A log axis for a positive loss over decades, else linear with plain tick labels."""
+    values = np.concatenate([np.asarray(s, dtype=float) for s in series] or [np.zeros(0)])
+    values = values[np.isfinite(values)]
+    if values.size and values.min() > 0 and values.max() / values.min() >= LOG_SPAN:
+        ax.set_yscale("log")
+        return
+    ax.set_yscale("linear")
+    formatter = matplotlib.ticker.ScalarFormatter(useOffset=False)
+    formatter.set_powerlimits((-3, 4))
+    ax.yaxis.set_major_formatter(formatter)
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=6))
+    if values.size and values.min() < 0 < values.max():
+        ax.axhline(0.0, color="0.5", lw=0.6)
 
 
 def horizon_predictions(
