@@ -79,7 +79,7 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2f}"
 
 
-def heights_sweep(count: int, sample: int) -> None:
+def heights_sweep(count: int, sample: int, decades: list[int]) -> None:
     """Per decade of n: rs on `count` zeros at a seeded random index, `sample` of them compared
     with python-flint in Arb (stored value), beside what one float64 per zero would keep and
     python-flint's own time per zero in the same run."""
@@ -89,8 +89,10 @@ def heights_sweep(count: int, sample: int) -> None:
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     rng = np.random.default_rng(11)
-    for e in range(8, 14):
-        start = int(rng.integers(10**e, min(10 ** (e + 1), MAX_INDEX) - count))
+    for e in decades:
+        # a seeded index in [10^e, 10^(e+1)), the last accepted block for the top decade
+        top = min(10 ** (e + 1), MAX_INDEX + 1) - count
+        start = int(rng.integers(10**e, top)) if top > 10**e else top
         began = time.perf_counter()
         values, meta = compute_range("rs", start, count)
         wall = time.perf_counter() - began
@@ -108,11 +110,12 @@ def heights_sweep(count: int, sample: int) -> None:
 
 
 def startup(start: int = 100_001, count: int = 5_000) -> None:
-    """Wall time of one chunk job's process (`python -m zetalab.zeros compute`), with numba's
-    cache empty (a fresh machine: compile) and filled (every later job on it)."""
+    """Wall time of one chunk job's process (`python -m zetalab.zeros compute`) with numba's
+    cache empty (a fresh machine or a job per container: it compiles) and filled (every later
+    job on the machine or in a warmed image), beside Python + imports alone."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "NUMBA_CACHE_DIR": tmp}
-        cmd = [
+        job = [
             sys.executable,
             "-m",
             "zetalab.zeros",
@@ -125,13 +128,14 @@ def startup(start: int = 100_001, count: int = 5_000) -> None:
             os.path.join(tmp, "c.npy"),
             "--quiet",
         ]
-        warm = [sys.executable, "-c", "import zetalab.zeros.rs_kernel as k; print(k.warm_up())"]
+        imports = [sys.executable, "-c", "import zetalab.zeros.cli, zetalab.zeros.rs"]
         print("| process | wall s |")
         print("|---|---:|")
         for label, argv in (
-            ("warm-up, empty cache (compile)", warm),
-            ("warm-up, cached", warm),
-            (f"chunk job {count} zeros at n={start:,}, cached", cmd),
+            ("python + imports only", imports),
+            (f"chunk job ({count:,} zeros at n = {start:,}), empty cache", job),
+            (f"chunk job ({count:,} zeros at n = {start:,}), cached", job),
+            (f"chunk job ({count:,} zeros at n = {start:,}), cached", job),
         ):
             began = time.perf_counter()
             subprocess.run(argv, env=env, check=True, capture_output=True)
@@ -141,11 +145,17 @@ def startup(start: int = 100_001, count: int = 5_000) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts, skip the headline")
-    parser.add_argument("--heights", action="store_true", help="stored accuracy per decade")
+    parser.add_argument(
+        "--heights",
+        nargs="*",
+        type=int,
+        metavar="E",
+        help="stored accuracy per decade 10^E (default 8 … 13)",
+    )
     parser.add_argument("--startup", action="store_true", help="a chunk job's start-up cost")
     args = parser.parse_args()
-    if args.heights:
-        heights_sweep(count=200, sample=4)
+    if args.heights is not None:
+        heights_sweep(count=200, sample=4, decades=args.heights or list(range(8, 14)))
         return
     if args.startup:
         startup()
