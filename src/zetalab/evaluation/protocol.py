@@ -6,11 +6,13 @@ time), so a study that could not be decided fails before any job runs.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from zetalab.errors import ZetalabError
-from zetalab.evaluation.windows import span
+from zetalab.evaluation.windows import span, window_origins
 
 # A paired test needs at least this many seeds (one pair has no spread).
 MIN_VERDICT_SEEDS = 2
@@ -82,3 +84,53 @@ def check_protocol(config: Mapping[str, Any]) -> None:
                 f"engine's supported range 1..{limit}",
                 f"use starts ≤ {limit - width + 1}",
             )
+
+
+ROLLING, SHIFT = "rolling", "shift"
+
+
+@dataclass(frozen=True)
+class Window:
+    """One evaluation window: the study's task moved to start at zero `start`.
+
+    Its nodes are zeros start..start+N+2H−1 on the run's own graph; the first N are observed
+    inputs (validation nodes hidden, as in training), the last 2H are predicted: the
+    extrapolation block O+1..O+H and the holdout block O+H+1..O+2H, O = start + N − 1. Rolling
+    window k starts k·stride after the study (window 0 is the study itself); a height-shift
+    window starts at one of evaluation.shift_starts.
+    """
+
+    kind: str
+    start: int
+
+    def origin(self, N: int) -> int:
+        """Absolute index of the window's last observed zero."""
+        return self.start + N - 1
+
+
+def evaluation_windows(config: Mapping[str, Any]) -> list[Window]:
+    """Rolling windows (the study's first), then the height-shift windows, in config order."""
+    ds, ev = config["dataset"], config.get("evaluation", {})
+    N, H = int(ds["N"]), int(ds["horizon"])
+    start = study_start(config)
+    rolling = [
+        Window(ROLLING, start + o - N)
+        for o in window_origins(N, H, int(ev.get("windows", 1)), ev.get("stride"))
+    ]
+    return rolling + [Window(SHIFT, int(s)) for s in ev.get("shift_starts", [])]
+
+
+def window_config(config: Mapping[str, Any], window: Window) -> dict[str, Any]:
+    """The config of the study moved to the window (dataset.start = window.start)."""
+    out = copy.deepcopy(dict(config))
+    out["dataset"] = {**out["dataset"], "start": window.start}
+    return out
+
+
+def zero_ranges(config: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """(first, count) of each zeros aggregate a study needs: the span of its rolling windows,
+    then one per height-shift window. Nothing below `first` is ever computed."""
+    ranges = [(study_start(config), study_span(config))]
+    width = shift_span(config)
+    ranges += [(int(s), width) for s in config.get("evaluation", {}).get("shift_starts", [])]
+    return ranges

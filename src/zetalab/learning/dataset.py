@@ -73,41 +73,77 @@ def make_splits(N: int, horizon: int, validation_fraction: float, seed: int) -> 
 
 @dataclass(frozen=True)
 class ZeroData:
-    """Zeros 1..total with the quantities every model and baseline shares."""
+    """Zeros of nodes 1..total with the quantities every model and baseline shares.
 
-    gammas: np.ndarray  # γ_n, n = 1..total
+    Node i is zero first_index + i − 1 (dataset.start): δ, smooth heights and errors use the
+    true index, so a study at 10^8 unfolds where it is.
+    """
+
+    gammas: np.ndarray  # γ_n, n = first_index..first_index + total − 1
     delta: np.ndarray  # δ_n = N0(γ_n) − (n − ½)
     smooth_heights: np.ndarray  # t0_n = N0⁻¹(n − ½), the height with δ = 0
     spacing: np.ndarray  # mean spacing 2π/log(γ_n/2π), to report errors in spacings
+    first_index: int = 1
 
     @property
     def indices(self) -> np.ndarray:
-        return np.arange(1, len(self.gammas) + 1, dtype=np.int64)
+        """Absolute zero indices of the nodes."""
+        return np.arange(self.first_index, self.first_index + len(self.gammas), dtype=np.int64)
+
+    def absolute(self, nodes: np.ndarray) -> np.ndarray:
+        """Absolute zero indices of 1-based node numbers."""
+        return np.asarray(nodes, dtype=np.int64) + (self.first_index - 1)
+
+    def window(self, offset: int, count: int) -> ZeroData:
+        """Nodes offset+1..offset+count as a ZeroData of their own (first index moved)."""
+        if offset < 0 or offset + count > len(self.gammas):
+            raise ZetalabError(
+                f"zeros {self.first_index + offset}..{self.first_index + offset + count - 1} "
+                f"are needed but {self.first_index}..{self.first_index + len(self.gammas) - 1} "
+                "are given: the horizon reaches beyond the computed zeros",
+                "lower dataset.N or dataset.horizon, or compute the zeros the window needs",
+            )
+        sl = slice(offset, offset + count)
+        return ZeroData(
+            self.gammas[sl],
+            self.delta[sl],
+            self.smooth_heights[sl],
+            self.spacing[sl],
+            self.first_index + offset,
+        )
 
 
-def zero_data(gammas: np.ndarray) -> ZeroData:
-    """Derive δ, smooth heights and spacings from zeros given in index order from n = 1."""
+def zero_data(gammas: np.ndarray, first_index: int = 1) -> ZeroData:
+    """Derive δ, smooth heights and spacings from zeros given in index order from first_index."""
     gammas = np.asarray(gammas, dtype=np.float64)
-    n = np.arange(1, len(gammas) + 1, dtype=np.float64)
+    n = np.arange(first_index, first_index + len(gammas), dtype=np.float64)
     return ZeroData(
         gammas=gammas,
-        delta=deltas(gammas),
+        delta=deltas(gammas, first_index),
         smooth_heights=inverse_smooth_count(n - 0.5),
         spacing=mean_spacing(gammas),
+        first_index=first_index,
     )
 
 
-def load_zero_data(zeros_path: str | Path, N: int, horizon: int) -> ZeroData:
-    """Zeros 1..N+2H from a verified aggregate; a clear error when there are too few."""
+def load_zero_data(
+    zeros_path: str | Path, N: int, horizon: int, start: int = 1, count: int | None = None
+) -> ZeroData:
+    """Zeros start..start+N+2H−1 (or `count` of them) from a verified aggregate; a clear error
+    when the aggregate does not hold them all."""
     from zetalab.zeros.store import load_zeros
 
-    need = total_nodes(N, horizon)
+    need = total_nodes(N, horizon) if count is None else int(count)
     gammas, _ = load_zeros(zeros_path)
-    if len(gammas) < need:
+    lo = start - gammas.first_index
+    if lo < 0 or lo + need > len(gammas):
         raise ZetalabError(
-            f"{zeros_path} holds {len(gammas)} zeros but N + 2·horizon = {need} are needed "
-            f"(N={N}, horizon={horizon}): the horizon reaches beyond the computed zeros",
-            "lower dataset.N or dataset.horizon, or compute more zeros",
+            f"{zeros_path} holds zeros {gammas.first_index}..{gammas.last_index} but zeros "
+            f"{start}..{start + need - 1} are needed (dataset.start={start}, N={N}, "
+            f"horizon={horizon}): the window reaches beyond the computed zeros",
+            "lower dataset.N or dataset.horizon, or compute the zeros the window needs",
         )
     # δ from each zero's exact reference + offset: a float64 height loses digits above ~1e8
-    return replace(zero_data(gammas.heights(0, need)), delta=gammas.deltas(0, need))
+    return replace(
+        zero_data(gammas.heights(lo, lo + need), start), delta=gammas.deltas(lo, lo + need)
+    )

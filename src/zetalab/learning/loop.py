@@ -170,10 +170,24 @@ class Trainer:
             out[b.nodes] = self.model(self._features(self.observable_t, b.nodes), b.adj)
         return out.double().cpu().numpy()
 
+    @torch.no_grad()
+    def predict_on(self, other: Problem) -> np.ndarray:
+        """δ̂ of another problem of the same shape (a later window, another height), the model
+        fixed: its zeros and static features replace the run's for this one prediction."""
+        if other.total != self.problem.total:
+            raise ValueError(f"a window of {other.total} nodes, the run has {self.problem.total}")
+        own = self.delta_t, self.static_t
+        self.delta_t = torch.as_tensor(other.data.delta, dtype=torch.float32, device=self.device)
+        self.static_t = torch.as_tensor(other.static, device=self.device)
+        try:
+            return self.predict()
+        finally:
+            self.delta_t, self.static_t = own
+
     def _scores(self, pred: np.ndarray) -> dict[str, float]:
         d = self.problem.data
         errs = prediction_errors(
-            pred[self.ext0], d.gammas[self.ext0], self.ext0 + 1, d.spacing[self.ext0]
+            pred[self.ext0], d.gammas[self.ext0], d.absolute(self.ext0 + 1), d.spacing[self.ext0]
         )
         val = float(np.mean((pred[self.val0] - d.delta[self.val0]) ** 2))
         return {"validation_loss": val, **{f"extrap_{k}": v for k, v in errs.items()}}

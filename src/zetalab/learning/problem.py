@@ -55,7 +55,7 @@ class Problem:
         return self.splits.total
 
 
-def load_zeros_checked(path: str | Path, N: int, horizon: int) -> ZeroData:
+def load_zeros_checked(path: str | Path, N: int, horizon: int, start: int = 1) -> ZeroData:
     """load_zero_data with clear errors for a missing file and an unreadable one."""
     path = Path(path)
     if not path.exists():
@@ -64,7 +64,7 @@ def load_zeros_checked(path: str | Path, N: int, horizon: int) -> ZeroData:
             "build it first (snakemake's zeros_aggregate rule) or fix the path",
         )
     try:
-        data = load_zero_data(path, N, horizon)
+        data = load_zero_data(path, N, horizon, start)
     except ZetalabError:
         raise
     except (OSError, ValueError, EOFError) as exc:
@@ -133,21 +133,12 @@ def build_problem(
     part_cfg = config["graph"]["partition"]
     if kind == "minibatch":
         check_num_parts(part_cfg["num_parts"], total)
+    start = int(ds.get("start", 1))
     if isinstance(zeros, ZeroData):
-        if len(zeros.gammas) < total:
-            raise ZetalabError(
-                f"{len(zeros.gammas)} zeros given but N + 2·horizon = {total} are needed: "
-                "the horizon reaches beyond the computed zeros",
-                "lower dataset.N or dataset.horizon, or compute more zeros",
-            )
-        data = ZeroData(
-            *(
-                np.asarray(a)[:total]
-                for a in (zeros.gammas, zeros.delta, zeros.smooth_heights, zeros.spacing)
-            )
-        )
+        # zeros may cover more than the study (rolling windows): take start..start+total−1
+        data = zeros.window(start - zeros.first_index, total)
     else:
-        data = load_zeros_checked(zeros, N, H)
+        data = load_zeros_checked(zeros, N, H, start)
     splits = make_splits(N, H, ds["validation_fraction"], ds["split_seed"])
 
     files = list(graph_files) if graph_files is not None else None

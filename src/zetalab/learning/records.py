@@ -53,6 +53,8 @@ class RunPaths:
     metrics: Path
     history: Path
     predictions: Path
+    # (W, 2H) predictions of every evaluation window (zetalab.learning.transfer); None: none
+    windows: Path | None = None
 
     @property
     def checkpoint(self) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,11 @@ from zetalab.learning.loop import Trainer
 from zetalab.learning.problem import build_problem
 from zetalab.learning.records import RunPaths, failed_run
 from zetalab.learning.runconfig import resolve_run_config
+from zetalab.learning.transfer import (
+    load_window_zeros,
+    write_failed_windows,
+    write_window_predictions,
+)
 
 log = logging.getLogger("zetalab.learning")
 
@@ -28,9 +33,15 @@ def train_run(
     paths: RunPaths,
     graph_files: Iterable[str | Path] | None = None,
     threads: int | None = None,
+    window_zeros: Sequence[ZeroData | str | Path] | None = None,
     **hooks: Any,
 ) -> dict[str, Any]:
-    """Train one run of an already resolved config (zetalab.learning.runconfig); write outputs."""
+    """Train one run of an already resolved config (zetalab.learning.runconfig); write outputs.
+
+    With `paths.windows` set, the trained model then predicts every evaluation window
+    (zetalab.learning.transfer) from `window_zeros`: one aggregate per range of
+    zetalab.evaluation.protocol.zero_ranges, or ZeroData covering them (default: `zeros`).
+    """
     if "run" not in config:
         raise ZetalabError(
             "train_run needs a resolved run config (with its 'run' key)",
@@ -39,7 +50,17 @@ def train_run(
     if threads:
         torch.set_num_threads(int(threads))
     problem = build_problem(config, zeros, graph_files)
-    return Trainer(config, problem, seed, paths).run(cfg, **hooks)
+    trainer = Trainer(config, problem, seed, paths)
+    metrics = trainer.run(cfg, **hooks)
+    if paths.windows is not None:
+        sources = list(window_zeros) if window_zeros is not None else [zeros]
+        loaded = (
+            sources
+            if all(isinstance(z, ZeroData) for z in sources)
+            else load_window_zeros(config, sources)
+        )
+        write_window_predictions(trainer, config, loaded, graph_files, paths.windows)
+    return metrics
 
 
 def train_job(
@@ -53,6 +74,7 @@ def train_job(
     paths: RunPaths,
     threads: int | None = None,
     record_failure: bool = False,
+    window_zeros: Sequence[str | Path] | None = None,
 ) -> dict[str, Any]:
     """The `train` rule's job: everything is checked before the first epoch.
 
@@ -62,11 +84,15 @@ def train_job(
     """
     config = resolve_run_config(base_config, read_json(run_config_path), variant)
     try:
-        metrics = train_run(config, zeros_path, seed, cfg, paths, graph_files, threads)
+        metrics = train_run(
+            config, zeros_path, seed, cfg, paths, graph_files, threads, window_zeros
+        )
     except Exception as error:
         if not record_failure:
             raise
         log.exception("%s failed; recorded as a failed trial", paths.metrics.parent)
+        if paths.windows is not None:
+            write_failed_windows(config, paths.windows)
         return failed_run(config, cfg, seed, paths, error)
     rmse = metrics["final_extrapolation"]["rmse_spacing"]
     log.info(
