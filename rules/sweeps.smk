@@ -76,6 +76,8 @@ rule sweep_collect:
     params:
         dir=str(SWEEPS_DIR),
         run_dir=lambda w: SWEEP_PLAN.run_dir,
+        # How trials are ranked: a change re-ranks without retraining.
+        ranking=lambda w: SWEEP_PLAN.ranking_settings(w.sweep),
     script:
         "../scripts/sweep_collect.py"
 
@@ -109,6 +111,8 @@ rule sweep_report:
     params:
         dir=str(SWEEPS_DIR),
         run_dir=lambda w: SWEEP_PLAN.run_dir,
+        # How trials are ranked: a change re-ranks without retraining.
+        ranking=lambda w: SWEEP_PLAN.ranking_settings(w.sweep),
     script:
         "../scripts/sweep_report.py"
 

@@ -62,6 +62,11 @@ rule train:
     params:
         # A sweep trial that crashes is recorded as "failed" so the swarm goes on.
         record_failure=lambda wildcards: wildcards.cfg.startswith("sweep-"),
+        # What the run's results depend on: a change reruns it (and only it), see
+        # zetalab.learning.runconfig.result_settings.
+        settings=lambda wildcards: learning_paths.train_settings(
+            config, RUN_REGISTRY, wildcards.cfg, wildcards.variant
+        ),
     script:
         "../scripts/train.py"
 

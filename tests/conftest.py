@@ -13,6 +13,17 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 ODLYZKO = SHARED / "data" / "odlyzko_zeros1.txt"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+# The tiny configuration the workflow tests run (and users try things with).
+TINY_CONFIG = REPO / ".test" / "config" / "config.yaml"
+
+
+def tiny_config(overrides: dict | None = None) -> dict:
+    """The tiny configuration as a dict, with `overrides` merged in section by section."""
+    import yaml
+
+    from zetalab.config import deep_merge
+
+    return deep_merge(yaml.safe_load(TINY_CONFIG.read_text()), overrides or {})
 
 
 @pytest.fixture(scope="session")

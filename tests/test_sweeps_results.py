@@ -103,14 +103,14 @@ def test_collector_ranks_and_keeps_diverged_and_failed_trials(collected: SweepPl
     with open("results/sweeps/graph/runs.csv") as fh:
         runs = list(csv.DictReader(fh))
     assert len(runs) == 12
-    assert sum(r["status"] == "ok" for r in runs) == 10
+    assert sum(r["status"] == "completed" for r in runs) == 10
 
 
 def test_best_and_top_files_feed_later_phases(collected: SweepPlan) -> None:
     best = json.loads(Path("results/sweeps/graph/best.json").read_text())
     assert best["trial"] == "t02" and best["cfg"] == "sweep-graph-t02"
     assert best["config"] == {"graph": {"primes": [2, 3, 5, 7]}}
-    assert best["objective"] == pytest.approx(1.05) and best["n_ok"] == 4
+    assert best["objective"] == pytest.approx(1.05) and best["n_completed"] == 4
     top = json.loads(Path("results/sweeps/graph/top.json").read_text())
     assert [top["ranks"][f"rank{i}"]["trial"] for i in range(1, 7)] == [
         "t02", "t01", "t03", "t00", "t04", "t05",
@@ -168,7 +168,7 @@ def test_championship_reports_holdout_beside_extrapolation_and_never_ranks_on_it
     objective = {"top01": 1.0, "top02": 2.0, "control": 3.0}
     holdout = {"top01": 9.0, "top02": 0.1, "control": 0.2}
     for trial in trials:
-        for (variant, seed), (metrics, _) in plan.run_files(trial).items():
+        for metrics, _ in plan.run_files(trial).values():
             base = Path(metrics).parent
             write_run(base, "completed", [objective[trial.id]])
             errors = {

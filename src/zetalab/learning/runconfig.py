@@ -20,6 +20,10 @@ from zetalab.io import read_json
 from zetalab.learning.features import check_run_settings
 
 RUN_SECTIONS = ("dataset", "graph", "model", "train", "loss")
+# Keys of a run's sections that do not change what the run computes: where and how it runs
+# (device, checkpoint interval) and the lists naming the other runs (the other seeds, the
+# other variants; a run's own variant is merged in and its seed is in its path).
+NOT_RESULT_KEYS = {"train": ("device", "checkpoint_every", "seeds", "variants")}
 
 
 class MissingReferenceError(ZetalabError):
@@ -129,6 +133,21 @@ def resolve_run_config(
     except ZetalabError as error:
         raise ZetalabError(f"variant {variant!r}: {error.problem}", error.fix) from None
     return merged
+
+
+def result_settings(resolved: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a resolved run config its results depend on: the train rule declares it
+    as a param, so Snakemake reruns a run when (and only when) one of these values changes;
+    moving a run to a GPU or changing its checkpoint interval keeps its results."""
+    out = {k: copy.deepcopy(resolved[k]) for k in RUN_SECTIONS if k in resolved}
+    for section, keys in NOT_RESULT_KEYS.items():
+        for key in keys:
+            out.get(section, {}).pop(key, None)
+    out["run"] = dict(resolved.get("run", {}))
+    if out["run"].get("kind") == "fullbatch":
+        # A full-batch run never reads the partition; only its size (steps per epoch).
+        out.get("graph", {}).get("partition", {}).pop("method", None)
+    return out
 
 
 def _strip_run(config: Mapping[str, Any]) -> dict[str, Any]:

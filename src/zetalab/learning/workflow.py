@@ -7,6 +7,7 @@ definitions beside rules). Everything here is pure: the config and the run regis
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -15,7 +16,11 @@ from zetalab.learning.dataset import dataset_total
 from zetalab.learning.graph import validate_primes
 from zetalab.learning.partition import check_num_parts
 from zetalab.learning.paths import graph_path, partition_path, run_config_path
-from zetalab.learning.runconfig import MissingReferenceError, resolve_run_config
+from zetalab.learning.runconfig import (
+    MissingReferenceError,
+    resolve_run_config,
+    result_settings,
+)
 
 
 def check_graph_section(config: Mapping[str, Any]) -> None:
@@ -54,6 +59,23 @@ def static_run_config(
     except ZetalabError as error:
         raise ZetalabError(f"run config {cfg!r}: {error.problem}", error.fix) from None
     return resolved
+
+
+def train_settings(config: Mapping[str, Any], registry: RunRegistry, cfg: str, variant: str) -> str:
+    """The train rule's `settings` param: the result-relevant resolved config (canonical JSON).
+
+    A run config known only from files (a $from reference, a Bayesian round's proposal)
+    is represented by the main config with its variant plus its unresolved overrides; the
+    files it reads are the job's inputs, so their changes rerun it through Snakemake's
+    input trigger.
+    """
+    resolved = static_run_config(config, registry, cfg, variant)
+    if resolved is not None:
+        settings: dict[str, Any] = result_settings(resolved)
+    else:
+        base = resolve_run_config(config, {}, variant, validate=False)
+        settings = {"base": result_settings(base), "overrides": registry[0].get(cfg)}
+    return json.dumps(settings, sort_keys=True, default=str)
 
 
 def run_graph_files(resolved: Mapping[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 from zetalab.errors import ZetalabError
 from zetalab.io import read_json, write_json_atomic, write_text_atomic
 from zetalab.learning.paths import RUN_DIR
+from zetalab.learning.records import COMPLETED
 from zetalab.sweeps.layout import best_path, proposal_path, top_path
 from zetalab.sweeps.propose import proposal_values, propose_round
 from zetalab.sweeps.report import (
@@ -157,6 +158,12 @@ class SweepPlan:
             sort_keys=True,
         )
 
+    def ranking_settings(self, name: str) -> str:
+        """What ranking a sweep's trials depends on besides the run results (a rule param of
+        sweep_collect and sweep_report)."""
+        spec = self.spec(name)
+        return json.dumps([spec.kind, spec.metric, spec.reduce, spec.top], sort_keys=True)
+
     # --- job bodies -------------------------------------------------------------------
 
     def collect(self, name: str, root: Path | None = None) -> list[TrialResult]:
@@ -197,7 +204,7 @@ class SweepPlan:
         write_text_atomic(out / "trials.csv", trials_table(results))
         write_json_atomic(out / "top.json", ranking_record(spec, ranked))
         write_json_atomic(out / "best.json", winner_record(spec, ranked))
-        bad = [r for r in results if r.status != "ok"]
+        bad = [r for r in results if r.status != COMPLETED]
         for result in bad:
             notes = "; ".join(f"{r.variant}/seed{r.seed}: {r.status} {r.note}" for r in result.runs)
             log.warning(

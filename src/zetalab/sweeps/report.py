@@ -75,7 +75,7 @@ def _trial_rows(results: Sequence[TrialResult], keys: Sequence[str]) -> list[lis
         rows.append(
             [position, trial.id, trial.cfg, trial.round, "+".join(trial.variants),
              result.status, result.objective, result.objective_std, len(result.runs),
-             result.count("ok"), result.count("diverged"), result.count("failed")]
+             result.count("completed"), result.count("diverged"), result.count("failed")]
             + [_param_value(result, k) for k in keys]
         )  # fmt: skip
     return rows
@@ -83,7 +83,7 @@ def _trial_rows(results: Sequence[TrialResult], keys: Sequence[str]) -> list[lis
 
 TRIAL_HEADER = [
     "rank", "trial", "cfg", "round", "variants", "status", "objective", "objective_std",
-    "runs", "ok", "diverged", "failed",
+    "runs", "completed", "diverged", "failed",
 ]  # fmt: skip
 
 
@@ -204,14 +204,15 @@ def _round_starts(results: Sequence[TrialResult]) -> list[int]:
 
 
 SUMMARY_HEADER = [
-    "sweep", "kind", "trials", "ok", "metric", "winner", "cfg", "status", "objective", "config",
+    "sweep", "kind", "trials", "completed", "metric", "winner", "cfg", "status", "objective",
+    "config",
 ]  # fmt: skip
 
 
 def summary_rows(bests: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     """One row per phase from its best.json."""
     return [
-        [b["sweep"], b["kind"], b["n_trials"], b["n_ok"], b["metric"], b["trial"], b["cfg"],
+        [b["sweep"], b["kind"], b["n_trials"], b["n_completed"], b["metric"], b["trial"], b["cfg"],
          b["status"], math.inf if b["objective"] is None else b["objective"],
          json.dumps(b["config"], sort_keys=True)]
         for b in bests

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zetalab.io import json_safe
+from zetalab.learning.records import COMPLETED, DIVERGED, FAILED, STATUSES
 from zetalab.learning.runconfig import resolve_references
 from zetalab.sweeps.dotted import nest
 from zetalab.sweeps.spec import SweepSpec
@@ -30,9 +31,7 @@ METRIC_COLUMNS: dict[str, str] = {
     "extrapolation_mse_spacing": "extrap_mse_spacing",
     "validation_loss": "validation_loss",
 }
-STATUSES = ("ok", "diverged", "failed")
-# metrics.json statuses of a run that finished normally.
-OK_STATUSES = ("ok", "completed")
+# The training run's own status words (zetalab.learning.records): completed, diverged, failed.
 
 
 @dataclass(frozen=True)
@@ -41,15 +40,15 @@ class RunResult:
 
     variant: str
     seed: int
-    status: str  # ok | diverged | failed
-    objective: float  # inf unless status == "ok"
+    status: str  # completed | diverged | failed
+    objective: float  # inf unless status == COMPLETED
     epochs: int
     note: str = ""
 
 
 @dataclass(frozen=True)
 class TrialResult:
-    """A trial's runs and their mean objective (inf if any run is not ok)."""
+    """A trial's runs and their mean objective (inf if any run is not completed)."""
 
     trial: Trial
     config: dict[str, Any]  # its searched/frozen values, references resolved
@@ -73,9 +72,9 @@ class TrialResult:
     @property
     def status(self) -> str:
         states = {r.status for r in self.runs}
-        if states <= {"ok"} and self.runs:
-            return "ok"
-        return "failed" if "failed" in states or not self.runs else "diverged"
+        if states <= {COMPLETED} and self.runs:
+            return COMPLETED
+        return FAILED if FAILED in states or not self.runs else DIVERGED
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.runs)
@@ -99,7 +98,7 @@ def read_run(
 ) -> RunResult:
     """The objective of one run; never raises on a bad run, it records why instead."""
 
-    def failed(note: str, status: str = "failed", epochs: int = 0) -> RunResult:
+    def failed(note: str, status: str = FAILED, epochs: int = 0) -> RunResult:
         return RunResult(variant, seed, status, INF, epochs, note)
 
     try:
@@ -108,8 +107,7 @@ def read_run(
         return failed(f"metrics unreadable: {type(exc).__name__}")
     if not isinstance(metrics, Mapping):
         return failed("metrics.json is not an object")
-    status = str(metrics.get("status", "failed"))
-    status = "ok" if status in OK_STATUSES else status
+    status = str(metrics.get("status", FAILED))
     try:
         series = _metric_series(Path(history_path), METRIC_COLUMNS[metric])
     except (OSError, ValueError, csv.Error) as exc:
@@ -117,10 +115,10 @@ def read_run(
     else:
         note = "" if series else f"history.csv has no column for {metric}"
     epochs = len(series or [])
-    if status != "ok":
+    if status != COMPLETED:
         return failed(
             str(metrics.get("message", "")) or status,
-            status if status in STATUSES else "failed",
+            status if status in STATUSES else FAILED,
             epochs,
         )
     if not series:
@@ -128,8 +126,8 @@ def read_run(
     finite = [v for v in series if math.isfinite(v)]
     value = series[-1] if reduce == "final" else (min(finite) if finite else math.nan)
     if not math.isfinite(value):
-        return failed(f"{metric} is not finite", "diverged", epochs)
-    return RunResult(variant, seed, "ok", float(value), epochs)
+        return failed(f"{metric} is not finite", DIVERGED, epochs)
+    return RunResult(variant, seed, COMPLETED, float(value), epochs)
 
 
 def collect_trial(
@@ -178,7 +176,7 @@ def winner_record(spec: SweepSpec, ranked: Sequence[TrialResult]) -> dict[str, A
         "status": top.status,
         "objective": json_safe(top.objective),
         "n_trials": len(ranked),
-        "n_ok": sum(r.status == "ok" for r in ranked),
+        "n_completed": sum(r.status == COMPLETED for r in ranked),
         "config": top.config,
     }
 
