@@ -20,7 +20,8 @@ from zetalab.zeros.engine import BACKENDS, MAX_INDEX, check_backend, check_range
 
 OUT_SUFFIXES = (".npy", ".txt")
 # Peak memory of `compute` per zero: the offsets of every block, their concatenation, the float64
-# heights of the index check and the output buffer, with headroom (measured ~40 B: docs/zeros.md).
+# heights of the index check and the output buffer. Measured 24 B (.npy) and 27 B (.txt) per zero
+# for 2e6 zeros at n = 1e6 (peak RSS minus the process's 188 MB); 64 leaves headroom.
 BYTES_PER_ZERO = 64
 
 DESCRIPTION = """\
