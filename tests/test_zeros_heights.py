@@ -59,6 +59,11 @@ def test_blocks_are_exact_integers_and_offsets_small():
     # slices and concatenation keep every zero's exact height
     joined = heights.concatenate([values.slice(0, 7), values.slice(7, n)])
     assert joined.decimal_lines() == values.decimal_lines()
+    # decimal text reads back exactly (integer part exact, fraction rounded once)
+    again = heights.from_decimal_strings(values.decimal_lines(), first_index=10**12)
+    assert again.decimal_lines() == values.decimal_lines()
+    with pytest.raises(ValueError, match="plain decimal"):
+        heights.from_decimal_strings(["14.13", "2.1e1"])
     across = values.slice(heights.BLOCK - 1, heights.BLOCK + 1)  # two blocks' references
     assert across.decimal_lines() == values.decimal_lines()[heights.BLOCK - 1 : heights.BLOCK + 1]
 

@@ -123,7 +123,9 @@ def compute_range(
         if table is None:
             raise ZetalabError("the file backend needs a table", "set zeros.table (or --table)")
         gammas = read_table(table)
-        values = heights.from_float64(slice_table(gammas, start, end, str(table)), start)
+        rows = slice_table(gammas, start, end, str(table))
+        # a table parsed exactly (heights.from_decimal_strings) keeps its digits at any height
+        values = rows if isinstance(rows, ZeroHeights) else heights.from_float64(rows, start)
         # the published accuracy is unknown here; what parsing into float64 cost is recorded
         computation = None
         meta.update(

@@ -184,6 +184,19 @@ def from_float64(values: np.ndarray, first_index: int = 1) -> ZeroHeights:
     return from_parts(np.zeros(len(values), dtype=np.int64), values, first_index)
 
 
+def from_decimal_strings(tokens: Sequence[str], first_index: int = 1) -> ZeroHeights:
+    """Decimal heights such as "267653395648.625948242142" (a table, a text export), exactly:
+    the integer part as an integer, the fraction as a float64 (one rounding, ≤ 2^-54)."""
+    text = np.char.strip(np.asarray(tokens, dtype=str))
+    if text.size and not np.all(np.char.isdigit(np.char.replace(text, ".", "", count=1))):
+        bad = next(t for t in text.tolist() if not t.replace(".", "", 1).isdigit())
+        raise ValueError(f"{bad!r} is not a plain decimal number (digits and one point)")
+    parts = np.char.partition(text, ".")
+    whole = np.where(parts[:, 0] == "", "0", parts[:, 0]).astype(np.int64)
+    frac = np.char.add("0.", np.where(parts[:, 2] == "", "0", parts[:, 2])).astype(np.float64)
+    return from_parts(whole, frac, first_index)
+
+
 def concatenate(parts: Sequence[ZeroHeights]) -> ZeroHeights:
     """Join consecutive runs (the first's first_index is kept)."""
     parts = [p for p in parts if len(p)]
