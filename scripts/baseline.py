@@ -11,4 +11,6 @@ baseline_job(
     params=snakemake.params.baselines,
     predictions_path=snakemake.output.predictions,
     info_path=snakemake.output.info,
+    model=getattr(snakemake.params, "model", None),
+    graph=getattr(snakemake.params, "graph", None),
 )

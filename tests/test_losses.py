@@ -7,11 +7,15 @@ import pytest
 import torch
 
 from zetalab.learning.losses import (
+    NLL_SMOOTH_FROM,
+    blend,
     gue_mmd,
     gue_nll,
     kernel_mean,
     mse,
+    neg_log_wigner,
     number_variance,
+    prior_pairs,
     rg_lags,
     rg_penalty,
     spacings,
@@ -31,11 +35,50 @@ def test_wigner_nll_on_given_spacings():
     )
 
 
-def test_nll_clamps_non_positive_spacings():
-    clamped = gue_nll(torch.tensor([-3.0, 0.0], dtype=torch.float64)).item()
-    at_floor = -(math.log(32 / math.pi**2) + 2 * math.log(1e-6) - 4e-12 / math.pi)
-    assert clamped == pytest.approx(at_floor, rel=1e-12)
-    assert math.isfinite(clamped)
+def test_nll_penalises_non_positive_spacings_smoothly_with_a_gradient():
+    """Below s0 = NLL_SMOOTH_FROM −log p is its quadratic Taylor polynomial at s0: continuous
+    with value, slope and curvature at s0, growing as s falls, with a gradient pushing s up."""
+    s0 = NLL_SMOOTH_FROM
+
+    def exact(x):
+        return -(math.log(32 / math.pi**2) + 2 * math.log(x) - 4 * x * x / math.pi)
+
+    at = gue_nll(torch.tensor([s0], dtype=torch.float64)).item()
+    assert at == pytest.approx(exact(s0), rel=1e-12)
+    eps = 1e-6
+    below = gue_nll(torch.tensor([s0 - eps], dtype=torch.float64)).item()
+    slope = -2 / s0 + 8 * s0 / math.pi
+    assert below == pytest.approx(exact(s0) - eps * slope, rel=1e-9)
+    s = torch.tensor([-3.0, -1.0, 0.0, 0.02], dtype=torch.float64, requires_grad=True)
+    values = neg_log_wigner(s)
+    assert torch.all(torch.isfinite(values))
+    assert torch.all(values[:-1] > values[1:])  # the further below, the larger the penalty
+    gue_nll(s).backward()
+    assert torch.all(s.grad < 0)  # descending the loss raises every spacing; a clamp gives 0
+
+
+def test_priors_see_observed_truth_and_hidden_predictions():
+    delta = torch.tensor([0.1, -0.2, 0.3, 0.0, 0.2])
+    pred = torch.tensor([9.0, 9.0, 0.5, 9.0, 9.0])
+    observed = torch.tensor([True, True, False, True, False])
+    hidden = torch.tensor([False, False, True, False, False])  # node 4: validation
+    x = blend(pred, delta, observed)
+    assert x.tolist() == pytest.approx([0.1, -0.2, 0.5, 0.0, 9.0])
+    # Pairs (0,1): both observed, a constant; (1,2), (2,3): a prediction; (3,4): validation.
+    kept = prior_pairs(torch.arange(4), hidden, observed | hidden)
+    assert kept.tolist() == [1, 2]
+    assert spacings(x, kept).tolist() == pytest.approx([1.7, 0.5])
+
+
+def test_rg_penalty_uses_the_pairs_that_involve_a_prediction():
+    x = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0, 5.0], dtype=torch.float64)
+    hidden = torch.tensor([False, True, False, False, False, False])
+    known = torch.tensor([True, True, True, True, True, False])
+    # L = 1: pairs (0,1), (1,2) → differences 1, −1 → v = 1; L = 2: (1,3) → 1 pair, skipped.
+    log_v = torch.tensor([0.0, 0.0], dtype=torch.float64)
+    assert rg_penalty(x, [1, 2], log_v, hidden, known).item() == pytest.approx(0.0)
+    log_v = torch.tensor([math.log(2.0), 0.0], dtype=torch.float64)
+    assert rg_penalty(x, [1, 2], log_v, hidden, known).item() == pytest.approx(math.log(2) ** 2)
 
 
 def test_spacings_and_mse():

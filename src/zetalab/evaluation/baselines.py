@@ -1,64 +1,113 @@
-"""Baselines every table shows beside the models (SPEC §6).
+"""Baselines every table shows beside the models (SPEC §6), each at full strength.
 
 - `smooth`: δ̂ = 0, i.e. every zero at its smooth position N0⁻¹(n − ½).
 - `ar`: ridge regression of δ_n on δ_{n−1..n−k}, fitted on train, iterated for the multi-step
   forecast over the extrapolation and holdout windows (it cannot do better than `smooth` there
   for long; its one-step-ahead error shows what the past of the sequence alone is worth).
-- `prime_sum`: the truncated explicit formula δ ≈ −S(t), S(t) ≈ −(1/π) Σ_{m ≤ X} Λ(m)
-  sin(t log m)/(√m log m) over prime powers m = p^k ≤ X (weights 1/(k p^{k/2})), X the
-  `num_primes`-th prime; no fitted parameter, no past zero used.
-- `prime_sum_fit`: the same waves sin(t log m)/√m, cos(t log m)/√m with amplitudes fitted by
-  ridge regression on train.
+- `prime_sum`: the truncated explicit formula (zetalab.learning.explicit) with a Riesz taper;
+  no fitted parameter and no past zero, but its number of primes and its taper exponent are
+  chosen from a small grid on the extrapolation window, as the sweeps choose models.
+- `prime_sum_fit`: the waves sin(t log m)/√m, cos(t log m)/√m with amplitudes fitted by ridge
+  regression on train; its number of primes and ridge chosen on the extrapolation window.
+- `linear`, `mlp`: the information-matched learners. They see exactly the GNN's node features
+  (zetalab.learning.features.node_features, the trainer's own function) without the graph: a
+  ridge regression and PrimeMLP (the GNN with each convolution replaced by a per-node Linear),
+  both learning a correction on top of the explicit-formula column when the features have one.
+  A node to predict is hidden, as for the GNN, so its own δ and flag columns are 0.
 
 Height at which the waves are evaluated (`height`): γ_n is unknown when predicting, so either
 the smooth height t₀ = N0⁻¹(n − ½) (`smooth`), or the predicted height itself (`predicted`,
-default): solve x = n − ½ + D(N0⁻¹(x)) for the unfolded position x by a safeguarded Newton
-iteration started at t₀, i.e. find where the approximate counting function N0(t) + S_X(t)
-crosses n − ½. The second uses the same information (primes only) and is much more accurate
-(on zeros 10,002–20,000 with 100 primes: RMSE ≈ 0.05 mean spacings instead of ≈ 0.12), so it
-is the honest default: a model has to beat the strongest prime-only predictor.
+default; zetalab.learning.explicit.solve_positions), which uses the same primes-only
+information and is much more accurate.
 
-Baselines only ever receive the train part of the sequence (`observed_view`), so they cannot
-see the extrapolation or holdout zeros they are scored on.
+What a baseline may see (`observed_view`): the train zeros 1..N for fitting and the
+extrapolation window N+1..N+H for its choices, never the holdout. Choices are made by the
+extrapolation RMSE in mean spacings and recorded in fit_info.json (`selection`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
+from zetalab.config import load_schema
 from zetalab.errors import ZetalabError
+from zetalab.evaluation.scoring import prediction_errors
 from zetalab.learning.dataset import Splits, ZeroData
-from zetalab.learning.graph import first_primes
-from zetalab.unfold import inverse_smooth_count, theta_prime
+from zetalab.learning.explicit import (
+    BLOCK,
+    WaveSeries,
+    explicit_formula_series,
+    solve_positions,
+    wave_terms,
+)
+from zetalab.learning.features import FeatureSpec, node_features, spec_static_features
+from zetalab.learning.models import PrimeMLP
 
-BASELINES = ("smooth", "ar", "prime_sum", "prime_sum_fit")
-HEIGHTS = ("predicted", "smooth")
-# Rows per block when evaluating waves, so memory stays O(block · waves) at any N.
-BLOCK = 8192
-# Lowest unfolded position handed to N0⁻¹ (N0's minimum is ≈ −0.124).
-MIN_POSITION = -0.1
+__all__ = [
+    "BASELINES",
+    "HEIGHTS",
+    "WaveSeries",
+    "explicit_formula_series",
+    "solve_positions",
+    "wave_terms",
+]
+
+
+def _schema_enum(*path: str) -> tuple[str, ...]:
+    node: Any = load_schema()["properties"]
+    for key in path:
+        node = node[key]
+    return tuple(node["enum"])
+
+
+# Allowed values come from the schema (config/schema/baselines.schema.yaml).
+BASELINES = _schema_enum("baselines", "properties", "names", "items")
+HEIGHTS = _schema_enum("baselines", "properties", "prime_sum", "properties", "height")
+FEATURE_BASELINES = ("linear", "mlp")
 
 
 @dataclass(frozen=True)
 class Observed:
-    """What a baseline may use: zeros 1..N (train) and the smooth heights of every node."""
+    """What a baseline may use: train zeros 1..N to fit, the extrapolation window to choose."""
 
     gammas: np.ndarray  # γ_1..γ_N
     delta: np.ndarray  # δ_1..δ_N
     smooth_heights: np.ndarray  # t₀ for nodes 1..total (index-only information)
     fit_mask: np.ndarray  # train nodes whose δ is a fitting target (train minus validation)
+    select_gammas: np.ndarray  # γ of the extrapolation window N+1..N+H (choices only)
+    select_spacing: np.ndarray  # mean spacing there, to score choices in mean spacings
+    first_index: int = 1  # node 1 is zero first_index (dataset.start, a later window)
 
     @property
     def total(self) -> int:
         return len(self.smooth_heights)
 
+    @property
+    def select_indices(self) -> np.ndarray:
+        """1-based indices of the extrapolation window."""
+        n = len(self.gammas)
+        return np.arange(n + 1, n + 1 + len(self.select_gammas))
+
+    def selection_rmse(self, delta_pred_window: np.ndarray) -> float:
+        """RMSE in mean spacings of δ̂ on the extrapolation window (the choice criterion)."""
+        errs = prediction_errors(
+            delta_pred_window,
+            self.select_gammas,
+            self.select_indices + (self.first_index - 1),
+            self.select_spacing,
+        )
+        return errs["rmse_spacing"]
+
 
 def observed_view(data: ZeroData, splits: Splits) -> Observed:
-    """Cut the data down to the train zeros, so horizon values cannot leak into a fit."""
+    """Cut the data down to train + extrapolation, so holdout values cannot reach a baseline."""
     if len(data.gammas) < splits.total:
         raise ZetalabError(
             f"the zeros cover {len(data.gammas)} nodes but the splits need {splits.total}",
@@ -66,11 +115,15 @@ def observed_view(data: ZeroData, splits: Splits) -> Observed:
         )
     fit_mask = np.ones(splits.N, dtype=bool)
     fit_mask[splits.validation - 1] = False
+    ext = splits.extrapolation - 1
     return Observed(
         gammas=data.gammas[: splits.N].copy(),
         delta=data.delta[: splits.N].copy(),
         smooth_heights=data.smooth_heights[: splits.total].copy(),
         fit_mask=fit_mask,
+        select_gammas=data.gammas[ext].copy(),
+        select_spacing=data.spacing[ext].copy(),
+        first_index=data.first_index,
     )
 
 
@@ -82,63 +135,26 @@ class BaselineResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-# --------------------------------------------------------------------------- prime waves
+def _grid(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
 
 
-@dataclass(frozen=True)
-class WaveSeries:
-    """D(t) = Σ_j a_j sin(t ω_j) + b_j cos(t ω_j) + c, with ω_j = log m_j."""
-
-    freqs: np.ndarray
-    sin_coef: np.ndarray
-    cos_coef: np.ndarray
-    intercept: float = 0.0
-
-    def value(self, t: np.ndarray) -> np.ndarray:
-        return self.value_and_slope(t)[0]
-
-    def value_and_slope(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """D(t) and D'(t), evaluated in blocks of rows."""
-        t = np.asarray(t, dtype=np.float64)
-        value, slope = np.empty_like(t), np.empty_like(t)
-        for start in range(0, len(t), BLOCK):
-            rows = slice(start, start + BLOCK)
-            phase = np.outer(t[rows], self.freqs)
-            s, c = np.sin(phase), np.cos(phase)
-            value[rows] = s @ self.sin_coef + c @ self.cos_coef + self.intercept
-            slope[rows] = c @ (self.sin_coef * self.freqs) - s @ (self.cos_coef * self.freqs)
-        return value, slope
-
-
-def wave_terms(num_primes: int, prime_powers: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Integers m (primes ≤ X and, optionally, prime powers ≤ X) and explicit-formula weights.
-
-    The weight of m = p^k is Λ(m)/(√m log m) = 1/(k p^{k/2}).
-    """
-    if num_primes < 1:
+def choose(
+    candidates: Sequence[Mapping[str, Any]], score: Callable[[Mapping[str, Any]], float]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The candidate with the lowest score (first on ties) and every candidate's score."""
+    table = [{**c, "extrapolation_rmse_spacing": float(score(c))} for c in candidates]
+    finite = [row for row in table if np.isfinite(row["extrapolation_rmse_spacing"])]
+    if not finite:
         raise ZetalabError(
-            f"baselines.prime_sum.num_primes = {num_primes}", "use at least one prime"
+            "no baseline candidate gives a finite error on the extrapolation window",
+            "check the zeros and the baselines section of the config",
         )
-    primes = first_primes(num_primes)
-    limit = primes[-1]
-    terms: list[tuple[int, float]] = []
-    for p in primes:
-        k, m = 1, p
-        while m <= limit:
-            terms.append((m, 1.0 / (k * p ** (k / 2.0))))
-            if not prime_powers:
-                break
-            k, m = k + 1, m * p
-    terms.sort()
-    m_arr = np.array([m for m, _ in terms], dtype=np.float64)
-    w_arr = np.array([w for _, w in terms], dtype=np.float64)
-    return m_arr, w_arr
+    best = min(finite, key=lambda row: row["extrapolation_rmse_spacing"])
+    return dict(best), table
 
 
-def explicit_formula_series(num_primes: int, prime_powers: bool = True) -> WaveSeries:
-    """δ ≈ −S(t) ≈ (1/π) Σ w_m sin(t log m): the explicit formula with nothing fitted."""
-    m, w = wave_terms(num_primes, prime_powers)
-    return WaveSeries(np.log(m), w / np.pi, np.zeros_like(w))
+# --------------------------------------------------------------------------- prime waves
 
 
 def wave_design(t: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -148,11 +164,10 @@ def wave_design(t: np.ndarray, m: np.ndarray) -> np.ndarray:
     return np.concatenate([np.sin(phase) * amp, np.cos(phase) * amp], axis=1)
 
 
-def fit_wave_series(
-    heights: np.ndarray, targets: np.ndarray, num_primes: int, prime_powers: bool, ridge: float
-) -> WaveSeries:
-    """Ridge fit of δ on the prime waves (normal equations accumulated in blocks)."""
-    m, _ = wave_terms(num_primes, prime_powers)
+def wave_normal_equations(
+    heights: np.ndarray, targets: np.ndarray, m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gram matrix and right-hand side of [waves, 1] (accumulated in blocks of rows)."""
     k = 2 * len(m) + 1
     gram = np.zeros((k, k))
     rhs = np.zeros(k)
@@ -161,91 +176,249 @@ def fit_wave_series(
         design = np.concatenate([design, np.ones((len(design), 1))], axis=1)
         gram += design.T @ design
         rhs += design.T @ targets[start : start + BLOCK]
-    penalty = ridge * len(heights) * np.ones(k)
-    penalty[-1] = 0.0  # the intercept is not shrunk
+    return gram, rhs
+
+
+def solve_wave_series(
+    gram: np.ndarray, rhs: np.ndarray, m: np.ndarray, rows: int, ridge: float
+) -> WaveSeries:
+    """Ridge solution (λ = ridge · rows; the intercept is not shrunk) as a WaveSeries."""
+    penalty = ridge * rows * np.ones(len(rhs))
+    penalty[-1] = 0.0
     coef = np.linalg.solve(gram + np.diag(penalty), rhs)
     amp = 1.0 / np.sqrt(m)
     return WaveSeries(np.log(m), coef[: len(m)] * amp, coef[len(m) : 2 * len(m)] * amp, coef[-1])
 
 
-def solve_positions(
-    series: WaveSeries, indices: np.ndarray, iterations: int = 60, tol: float = 1e-10
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """δ̂_n with x = n − ½ + δ̂ solving x − (n − ½) = D(N0⁻¹(x)), by safeguarded Newton.
-
-    F(x) = x − (n − ½) − D(t(x)), F'(x) = 1 − D'(t)·π/θ'(t). Where F' is small or negative
-    (a wiggle of the truncated sum, not the crossing we want) the slope is floored and the
-    step capped, which keeps the iteration on the increasing branch nearest t₀. The rare
-    node that still has not converged gets the upward crossing of F nearest n − ½ found by
-    a grid scan and bisection, so every returned δ̂ is a true solution.
-    """
-    base = np.asarray(indices, dtype=np.float64) - 0.5
-    delta = series.value(inverse_smooth_count(base))
-    active = np.arange(len(base))
-    done = 0
-    while done < iterations and len(active):
-        done += 1
-        residual, slope = _residual(series, base[active], delta[active])
-        converged = np.abs(residual) < tol
-        step = np.clip(residual / np.maximum(slope, 0.3), -0.25, 0.25)
-        delta[active] -= np.where(converged, 0.0, step)
-        active = active[~converged]
-    rescued = 0
-    for i in active:
-        found = _bracketed_root(series, base[i])
-        if found is not None:
-            delta[i] = found
-            rescued += 1
-    residual, _ = _residual(series, base, delta)
-    info = {
-        "solver_iterations": done,
-        "solver_rescued_by_bisection": rescued,
-        "solver_max_residual": float(np.max(np.abs(residual))),
-        "solver_unconverged": int(np.sum(np.abs(residual) > 1e-6)),
-    }
-    return delta, info
-
-
-def _residual(
-    series: WaveSeries, base: np.ndarray, delta: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """F and F' of solve_positions at x = base + δ."""
-    x = np.maximum(base + delta, MIN_POSITION)
-    t = inverse_smooth_count(x)
-    value, d_value = series.value_and_slope(t)
-    return x - base - value, 1.0 - d_value * np.pi / theta_prime(t)
-
-
-def _bracketed_root(series: WaveSeries, base: float, reach: float = 3.0) -> float | None:
-    """δ of the upward crossing of F nearest δ = 0 within ±reach, by bisection."""
-    grid = np.linspace(-reach, reach, 1201)
-    grid = grid[base + grid > MIN_POSITION]
-    f, _ = _residual(series, np.full(len(grid), base), grid)
-    ups = np.nonzero((f[:-1] < 0) & (f[1:] >= 0))[0]
-    if len(ups) == 0:
-        return None
-    j = ups[np.argmin(np.abs(grid[ups]))]
-    lo, hi = grid[j], grid[j + 1]
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if _residual(series, np.array([base]), np.array([mid]))[0][0] < 0:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+def fit_wave_series(
+    heights: np.ndarray, targets: np.ndarray, num_primes: int, prime_powers: bool, ridge: float
+) -> WaveSeries:
+    """Ridge fit of δ on the prime waves."""
+    m, _ = wave_terms(num_primes, prime_powers)
+    gram, rhs = wave_normal_equations(heights, targets, m)
+    return solve_wave_series(gram, rhs, m, len(heights), ridge)
 
 
 def predict_waves(
-    series: WaveSeries, total: int, smooth_heights: np.ndarray, height: str, iterations: int
+    series: WaveSeries,
+    smooth_heights: np.ndarray,
+    indices: np.ndarray,
+    height: str,
+    iterations: int,
+    first_index: int = 1,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """δ̂ for nodes 1..total at the smooth or at the predicted height."""
+    """δ̂ at 1-based node `indices`, at the smooth or at the predicted height (node 1 is zero
+    `first_index`: the positions solved for are the true n − ½)."""
     if height == "smooth":
-        return series.value(smooth_heights[:total]), {}
+        return series.value(smooth_heights[np.asarray(indices) - 1]), {}
     if height == "predicted":
-        return solve_positions(series, np.arange(1, total + 1), iterations)
+        return solve_positions(series, np.asarray(indices) + (first_index - 1), iterations)
     raise ZetalabError(
         f"baselines.prime_sum.height = {height!r}", f"use one of: {', '.join(HEIGHTS)}"
     )
+
+
+def prime_sum(observed: Observed, cfg: Mapping[str, Any]) -> BaselineResult:
+    """The tapered explicit formula, (num_primes, taper) chosen on the extrapolation window."""
+    powers = bool(cfg.get("prime_powers", True))
+    height = str(cfg.get("height", "predicted"))
+    iterations = int(cfg.get("solver_iterations", 60))
+    window = observed.select_indices
+    candidates = [
+        {"num_primes": int(p), "taper": float(k)}
+        for p, k in itertools.product(
+            _grid(cfg.get("num_primes", 1000)), _grid(cfg.get("taper", 0.0))
+        )
+    ]
+
+    def score(c: Mapping[str, Any]) -> float:
+        series = explicit_formula_series(c["num_primes"], powers, c["taper"])
+        pred, _ = predict_waves(
+            series, observed.smooth_heights, window, height, iterations, observed.first_index
+        )
+        return observed.selection_rmse(pred)
+
+    best, table = choose(candidates, score)
+    series = explicit_formula_series(best["num_primes"], powers, best["taper"])
+    indices = np.arange(1, observed.total + 1)
+    pred, solver = predict_waves(
+        series, observed.smooth_heights, indices, height, iterations, observed.first_index
+    )
+    info = {
+        "num_primes": best["num_primes"],
+        "taper": best["taper"],
+        "prime_powers": powers,
+        "height": height,
+        "num_waves": len(series.freqs),
+        "selection": table,
+    }
+    return BaselineResult(pred, info | solver)
+
+
+def prime_sum_fit(observed: Observed, cfg: Mapping[str, Any]) -> BaselineResult:
+    """Ridge-fitted wave amplitudes, (fit_num_primes, fit_ridge) chosen on extrapolation."""
+    powers = bool(cfg.get("prime_powers", True))
+    height = str(cfg.get("height", "predicted"))
+    iterations = int(cfg.get("solver_iterations", 60))
+    # Fit where the waves will be evaluated: at the true heights of train zeros when
+    # predicting at the predicted height, at t₀ otherwise.
+    mask = observed.fit_mask
+    n_train = len(observed.delta)
+    heights = observed.gammas if height == "predicted" else observed.smooth_heights[:n_train]
+    heights, targets = heights[mask], observed.delta[mask]
+    window = observed.select_indices
+    series_of: dict[tuple[int, float], WaveSeries] = {}
+    for num in _grid(cfg.get("fit_num_primes", 100)):
+        m, _ = wave_terms(int(num), powers, "baselines.prime_sum.fit_num_primes")
+        gram, rhs = wave_normal_equations(heights, targets, m)
+        for ridge in _grid(cfg.get("fit_ridge", 1e-3)):
+            series_of[(int(num), float(ridge))] = solve_wave_series(
+                gram, rhs, m, len(heights), float(ridge)
+            )
+
+    def score(c: Mapping[str, Any]) -> float:
+        series = series_of[(c["num_primes"], c["fit_ridge"])]
+        pred, _ = predict_waves(
+            series, observed.smooth_heights, window, height, iterations, observed.first_index
+        )
+        return observed.selection_rmse(pred)
+
+    candidates = [{"num_primes": p, "fit_ridge": r} for p, r in series_of]
+    best, table = choose(candidates, score)
+    series = series_of[(best["num_primes"], best["fit_ridge"])]
+    indices = np.arange(1, observed.total + 1)
+    pred, solver = predict_waves(
+        series, observed.smooth_heights, indices, height, iterations, observed.first_index
+    )
+    info = {
+        "num_primes": best["num_primes"],
+        "fit_ridge": best["fit_ridge"],
+        "prime_powers": powers,
+        "height": height,
+        "intercept": float(series.intercept),
+        "num_waves": len(series.freqs),
+        "selection": table,
+    }
+    return BaselineResult(pred, info | solver)
+
+
+# --------------------------------------------------------------------------- feature learners
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_static(smooth_key: bytes, spec: FeatureSpec) -> np.ndarray:
+    return spec_static_features(np.frombuffer(smooth_key, dtype=np.float64), spec)
+
+
+def hidden_node_features(observed: Observed, spec: FeatureSpec) -> np.ndarray:
+    """The GNN's input for every node 1..total with every node hidden (float32, (M, F)).
+
+    Built by node_features, the trainer's function; a graph-free learner has no neighbours,
+    so what it may use about a node it predicts is exactly the GNN's row for a hidden node.
+    """
+    smooth = np.ascontiguousarray(observed.smooth_heights, dtype=np.float64)
+    static = torch.from_numpy(_cached_static(smooth.tobytes(), spec))
+    delta = torch.zeros(observed.total, dtype=torch.float32)
+    delta[: len(observed.delta)] = torch.from_numpy(observed.delta.astype(np.float32))
+    hidden = torch.zeros(observed.total, dtype=torch.bool)
+    return node_features(delta, hidden, static).numpy()
+
+
+def _fit_rows(observed: Observed, x: np.ndarray, spec: FeatureSpec) -> tuple[np.ndarray, ...]:
+    """Fitting rows (train minus validation), their targets and the base of each node."""
+    base = (
+        x[:, spec.estimate_column].astype(np.float64)
+        if spec.estimate_column is not None
+        else np.zeros(len(x))
+    )
+    rows = np.nonzero(observed.fit_mask)[0]
+    return rows, observed.delta[rows] - base[rows], base
+
+
+def linear(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec) -> BaselineResult:
+    """Ridge on the GNN's features (+ intercept), ridge chosen on the extrapolation window."""
+    x = hidden_node_features(observed, spec).astype(np.float64)
+    rows, target, base = _fit_rows(observed, x, spec)
+    design = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+    gram = design[rows].T @ design[rows]
+    rhs = design[rows].T @ target
+    window = observed.select_indices - 1
+    coefs: dict[float, np.ndarray] = {}
+    for ridge in _grid(cfg.get("ridge", [1e-6, 1e-4, 1e-2])):
+        penalty = float(ridge) * len(rows) * np.ones(design.shape[1])
+        penalty[-1] = 0.0
+        # lstsq: the dynamic columns are all zero for hidden rows, so the plain system is
+        # singular at ridge 0; lstsq returns its minimum-norm solution.
+        coefs[float(ridge)] = np.linalg.lstsq(gram + np.diag(penalty), rhs, rcond=None)[0]
+
+    def score(c: Mapping[str, Any]) -> float:
+        return observed.selection_rmse(base[window] + design[window] @ coefs[c["ridge"]])
+
+    best, table = choose([{"ridge": r} for r in coefs], score)
+    pred = base + design @ coefs[best["ridge"]]
+    info = {
+        "ridge": best["ridge"],
+        "num_features": spec.num_features,
+        "residual_on_estimate": spec.estimate_column is not None,
+        "selection": table,
+    }
+    return BaselineResult(pred, info)
+
+
+def mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Mapping[str, Any]):
+    """PrimeMLP on the GNN's features; the epoch kept is the best on the extrapolation window."""
+    x_all = torch.from_numpy(hidden_node_features(observed, spec))
+    rows, _, _ = _fit_rows(observed, x_all.numpy(), spec)
+    seed = int(cfg.get("seed", 0))
+    torch.manual_seed(seed)
+    net = PrimeMLP(
+        x_all.shape[1],
+        hidden=int(model.get("hidden", 64)),
+        layers=int(model.get("layers", 3)),
+        base_column=spec.estimate_column,
+    )
+    opt = torch.optim.Adam(net.parameters(), lr=float(cfg.get("lr", 1e-3)))
+    epochs, batch = int(cfg.get("epochs", 40)), int(cfg.get("batch_size", 256))
+    gen = torch.Generator().manual_seed(seed)
+    x_fit = x_all[rows]
+    y_fit = torch.from_numpy(observed.delta[rows].astype(np.float32))
+    window = torch.as_tensor(observed.select_indices - 1)
+    best_rmse, best_state, best_epoch, curve = np.inf, None, 0, []
+    for epoch in range(1, epochs + 1):
+        net.train()
+        for idx in torch.randperm(len(rows), generator=gen).split(batch):
+            loss = torch.mean((net(x_fit[idx]) - y_fit[idx]) ** 2)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        net.eval()
+        with torch.no_grad():
+            rmse = observed.selection_rmse(net(x_all[window]).double().numpy())
+        curve.append(rmse)
+        if rmse < best_rmse:
+            best_rmse, best_epoch = rmse, epoch
+            best_state = {k: v.clone() for k, v in net.state_dict().items()}
+    if best_state is None:
+        raise ZetalabError(
+            "the mlp baseline's extrapolation error is not finite at any epoch",
+            "lower baselines.mlp.lr",
+        )
+    net.load_state_dict(best_state)
+    with torch.no_grad():
+        pred = net(x_all).double().numpy()
+    info = {
+        "epochs": epochs,
+        "chosen_epoch": best_epoch,
+        "lr": float(cfg.get("lr", 1e-3)),
+        "batch_size": batch,
+        "seed": seed,
+        "num_features": spec.num_features,
+        "residual_on_estimate": spec.estimate_column is not None,
+        "selection": [
+            {"epoch": e, "extrapolation_rmse_spacing": r} for e, r in enumerate(curve, 1)
+        ],
+    }
+    return BaselineResult(pred, info)
 
 
 # --------------------------------------------------------------------------- autoregression
@@ -307,26 +480,36 @@ def ar_forecast(model: ARModel, history: np.ndarray, steps: int) -> np.ndarray:
 # --------------------------------------------------------------------------- dispatcher
 
 
-def run_baseline(name: str, observed: Observed, params: Mapping[str, Any]) -> BaselineResult:
-    """Fit (if needed) and predict δ̂ for every node 1..total with baseline `name`."""
+def run_baseline(
+    name: str,
+    observed: Observed,
+    params: Mapping[str, Any],
+    features: FeatureSpec | None = None,
+    model: Mapping[str, Any] | None = None,
+) -> BaselineResult:
+    """Fit (if needed) and predict δ̂ for every node 1..total with baseline `name`.
+
+    `features` (and `model`, for the mlp's width and depth) are the GNN's feature spec and
+    model section, needed by `linear` and `mlp` only.
+    """
     total, n_train = observed.total, len(observed.delta)
     if name == "smooth":
         return BaselineResult(np.zeros(total), {})
     if name == "ar":
         cfg = params.get("ar", {})
         order, ridge = int(cfg.get("order", 20)), float(cfg.get("ridge", 1e-6))
-        model = fit_ar(observed.delta, observed.fit_mask, order, ridge)
+        ar_model = fit_ar(observed.delta, observed.fit_mask, order, ridge)
         pred = np.zeros(total)
-        pred[order:n_train] = ar_one_step(model, observed.delta, np.arange(order, n_train))
-        pred[n_train:] = ar_forecast(model, observed.delta, total - n_train)
+        pred[order:n_train] = ar_one_step(ar_model, observed.delta, np.arange(order, n_train))
+        pred[n_train:] = ar_forecast(ar_model, observed.delta, total - n_train)
         val = np.nonzero(~observed.fit_mask)[0]
         val = val[val >= order]
         one_step = pred[val] - observed.delta[val]
         info = {
             "order": order,
             "ridge": ridge,
-            "coef": model.coef.tolist(),
-            "intercept": model.intercept,
+            "coef": ar_model.coef.tolist(),
+            "intercept": ar_model.intercept,
             "one_step_rmse_delta_validation": float(np.sqrt(np.mean(one_step**2)))
             if len(val)
             else None,
@@ -334,30 +517,17 @@ def run_baseline(name: str, observed: Observed, params: Mapping[str, Any]) -> Ba
             "horizon_predictions": "iterated from the last observed zeros, never from horizon",
         }
         return BaselineResult(pred, info)
-    if name in ("prime_sum", "prime_sum_fit"):
-        cfg = params.get("prime_sum", {})
-        num_primes = int(cfg.get("num_primes", 100))
-        powers = bool(cfg.get("prime_powers", True))
-        height = str(cfg.get("height", "predicted"))
-        iterations = int(cfg.get("solver_iterations", 60))
-        info: dict[str, Any] = {
-            "num_primes": num_primes,
-            "prime_powers": powers,
-            "height": height,
-        }
-        if name == "prime_sum":
-            series = explicit_formula_series(num_primes, powers)
-        else:
-            ridge = float(cfg.get("fit_ridge", 1e-3))
-            # Fit where the waves will be evaluated: at the true heights of train zeros
-            # when predicting at the predicted height, at t₀ otherwise.
-            mask = observed.fit_mask
-            heights = observed.gammas if height == "predicted" else observed.smooth_heights
-            series = fit_wave_series(
-                heights[:n_train][mask], observed.delta[mask], num_primes, powers, ridge
+    if name == "prime_sum":
+        return prime_sum(observed, params.get("prime_sum", {}))
+    if name == "prime_sum_fit":
+        return prime_sum_fit(observed, params.get("prime_sum", {}))
+    if name in FEATURE_BASELINES:
+        if features is None:
+            raise ZetalabError(
+                f"baseline {name!r} needs the GNN's feature spec (model and graph sections)",
+                "pass features=feature_spec(config['model'], config['graph']['primes'])",
             )
-            info |= {"fit_ridge": ridge, "intercept": series.intercept}
-        info["num_waves"] = len(series.freqs)
-        pred, solver = predict_waves(series, total, observed.smooth_heights, height, iterations)
-        return BaselineResult(pred, info | solver)
+        if name == "linear":
+            return linear(observed, params.get("linear", {}), features)
+        return mlp(observed, params.get("mlp", {}), features, model or {})
     raise ZetalabError(f"unknown baseline {name!r}", f"use one of: {', '.join(BASELINES)}")

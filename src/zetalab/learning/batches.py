@@ -25,10 +25,11 @@ def hidden_mask(
     blocks: int,
     block_length: int,
 ) -> np.ndarray:
-    """Observable train nodes to hide this epoch: a random subset plus contiguous blocks.
+    """Observable train nodes to hide for one step, shaped like the task: a random subset
+    (scattered nodes) plus contiguous spans of the horizon's length.
 
-    The first block ends at node N, like the extrapolation window that follows the train
-    sequence; the others start uniformly at random inside the train range.
+    The first span is the tail block ending at node N, like the extrapolation window that
+    follows the train sequence; the others start uniformly at random inside the train range.
     """
     hidden = observable & (rng.random(len(observable)) < random_fraction)
     length = min(block_length, N)

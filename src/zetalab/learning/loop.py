@@ -26,7 +26,7 @@ from zetalab.learning.batches import (
     hidden_mask,
     whole_graph_batch,
 )
-from zetalab.learning.features import DYNAMIC_COLUMNS
+from zetalab.learning.features import node_features
 from zetalab.learning.models import PrimeGNN, count_parameters
 from zetalab.learning.objective import LOSS_TERMS, Objective
 from zetalab.learning.problem import Problem
@@ -64,11 +64,13 @@ class Trainer:
         torch.manual_seed(seed)
         mcfg = config["model"]
         self.conv = mcfg["conv"]
+        spec = problem.features
         self.model = PrimeGNN(
-            DYNAMIC_COLUMNS + problem.static.shape[1],
+            problem.num_features,
             hidden=mcfg["hidden"],
             layers=mcfg["layers"],
             conv=self.conv,
+            base_column=spec.estimate_column if mcfg.get("residual") and spec else None,
         ).to(self.device)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=self.tcfg["lr"], weight_decay=self.tcfg["weight_decay"]
@@ -93,18 +95,16 @@ class Trainer:
             mask["block_length"] or p.splits.horizon,
         )
         self.per_step = self.tcfg["clusters_per_step"]
+        # Both designs predict on the whole graph, one sparse product per layer: Cluster-GCN
+        # trains on clusters but cuts no edge at inference (as PyG's Cluster-GCN infers).
+        self.eval_batches = [whole_graph_batch(p.graph, p.N, self.conv, self.device)]
         if self.kind == "fullbatch":
-            whole = whole_graph_batch(p.graph, p.N, self.conv, self.device)
             steps = self.tcfg["fullbatch_steps_per_epoch"]
             num_parts = config["graph"]["partition"]["num_parts"]
             # As many steps per epoch as a mini-batch epoch over the same partition takes.
             self.steps = steps or -(-num_parts // self.per_step)
-            self.eval_batches = [whole]
         else:
             self.members = p.partition.members()
-            # Fixed evaluation groups, per_step clusters at a time: prediction memory is
-            # that of one training step.
-            self.eval_batches = self._cluster_batches(None)
 
     def _cluster_batches(self, rng: np.random.Generator | None) -> list[GraphBatch]:
         p = self.problem
@@ -119,9 +119,7 @@ class Trainer:
         return self._cluster_batches(self.rng)
 
     def _features(self, observed: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
-        delta, obs = self.delta_t[nodes], observed[nodes]
-        dyn = torch.stack([torch.where(obs, delta, torch.zeros_like(delta)), obs.float()], dim=1)
-        return torch.cat([dyn, self.static_t[nodes]], dim=1)
+        return node_features(self.delta_t[nodes], observed[nodes], self.static_t[nodes])
 
     def _step(self, total: torch.Tensor) -> bool:
         """Backward, clip, step; False when the loss or the gradient is not finite."""
@@ -139,17 +137,23 @@ class Trainer:
         """One epoch: mean loss terms and nodes seen, or None if it diverged."""
         self.model.train()
         p = self.problem
-        hidden_np = hidden_mask(self.rng, p.observable, p.N, *self.mask_args)
-        observed = torch.as_tensor(p.observable & ~hidden_np, device=self.device)
-        hidden = torch.as_tensor(hidden_np, device=self.device)
         sums: dict[str, float] = {}
         steps, nodes_seen = 0, 0
         for batch in self._epoch_batches():
-            pred = self.model(self._features(observed, batch.nodes), batch.adj)
-            target_pos = torch.nonzero(hidden[batch.nodes]).squeeze(1)
-            target = self.delta_t[batch.nodes[target_pos]]
-            sequence = pred[: p.N] if batch.whole else None
-            terms = self.objective.terms(pred, target_pos, target, batch.pairs, sequence)
+            # A fresh mask each step, shaped like the task (zetalab.learning.batches).
+            hidden_np = hidden_mask(self.rng, p.observable, p.N, *self.mask_args)
+            observed = torch.as_tensor(p.observable & ~hidden_np, device=self.device)
+            hidden = torch.as_tensor(hidden_np, device=self.device)
+            nodes = batch.nodes
+            pred = self.model(self._features(observed, nodes), batch.adj)
+            terms = self.objective.terms(
+                pred,
+                self.delta_t[nodes],
+                observed[nodes],
+                hidden[nodes],
+                batch.pairs,
+                p.N if batch.whole else None,
+            )
             total = self.objective.total(terms)
             if nan_now:
                 total = total * float("nan")

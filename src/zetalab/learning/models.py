@@ -36,21 +36,77 @@ def _make_conv(kind: str, hidden: int) -> nn.Module:
 
 
 class PrimeGNN(nn.Module):
-    """x → Linear → [h + act(conv(h))]×layers → Linear → δ̂ (one scalar per node)."""
+    """x → Linear → [h + act(conv(h))]×layers → Linear → δ̂ (one scalar per node).
 
-    def __init__(self, in_dim: int, hidden: int = 64, layers: int = 3, conv: str = "graphconv"):
+    With `base_column` (the `*-residual` variants) the output is x[:, base_column] + the
+    read-out: the explicit-formula estimate plus a learned correction. The read-out then
+    starts at zero, so an untrained residual model predicts exactly the estimate and
+    training measures what learning adds on top of the physics.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        hidden: int = 64,
+        layers: int = 3,
+        conv: str = "graphconv",
+        base_column: int | None = None,
+    ):
         super().__init__()
+        if base_column is not None and not 0 <= base_column < in_dim:
+            raise ValueError(f"base_column {base_column} is not a column of {in_dim} features")
         self.conv_kind = conv
+        self.base_column = base_column
         self.inp = nn.Linear(in_dim, hidden)
         self.convs = nn.ModuleList(_make_conv(conv, hidden) for _ in range(layers))
         self.act = nn.GELU()
         self.out = nn.Linear(hidden, 1)
+        if base_column is not None:
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
 
-    def forward(self, x: torch.Tensor, adj_t: torch.Tensor) -> torch.Tensor:
+    def correction(self, x: torch.Tensor, adj_t: torch.Tensor) -> torch.Tensor:
+        """The learned part of the output (all of it for a non-residual model)."""
         h = self.act(self.inp(x))
         for conv in self.convs:
             h = h + self.act(conv(h, adj_t))
         return self.out(h).squeeze(-1)
+
+    def forward(self, x: torch.Tensor, adj_t: torch.Tensor) -> torch.Tensor:
+        out = self.correction(x, adj_t)
+        if self.base_column is not None:
+            out = x[:, self.base_column] + out
+        return out
+
+
+class PrimeMLP(nn.Module):
+    """PrimeGNN without the graph: each conv replaced by a Linear on the node's own state.
+
+    The information-matched `mlp` baseline: same features, width, depth, activation and
+    residual read-out as the GNN, so GNN − MLP is what message passing adds.
+    """
+
+    def __init__(
+        self, in_dim: int, hidden: int = 64, layers: int = 3, base_column: int | None = None
+    ):
+        super().__init__()
+        self.base_column = base_column
+        self.inp = nn.Linear(in_dim, hidden)
+        self.lins = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers))
+        self.act = nn.GELU()
+        self.out = nn.Linear(hidden, 1)
+        if base_column is not None:
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.act(self.inp(x))
+        for lin in self.lins:
+            h = h + self.act(lin(h))
+        out = self.out(h).squeeze(-1)
+        if self.base_column is not None:
+            out = x[:, self.base_column] + out
+        return out
 
 
 def normalized_adjacency(

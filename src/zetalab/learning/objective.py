@@ -1,5 +1,10 @@
 """The training objective of SPEC §5: which loss terms a batch sees and how they are weighted.
 
+No output is left unconstrained: `mse` trains the hidden train nodes, and the priors (NLL,
+MMD, RG) see x̃ = the true δ where observed, the prediction where hidden
+(zetalab.learning.losses.blend), over the pairs that involve a prediction and no validation
+node (losses.prior_pairs). Raw outputs at observed nodes reach no loss at all.
+
 Kept apart from the loop so the objective can change without touching epochs, batches or
 checkpoints. The loop hands over one batch's predictions; this module alone reads the `loss`
 section of the run config. `rg_penalty` needs the whole train sequence, so it is taken only
@@ -16,10 +21,12 @@ import numpy as np
 import torch
 
 from zetalab.learning.losses import (
+    blend,
     gue_mmd,
     gue_nll,
     kernel_mean,
     mse,
+    prior_pairs,
     rg_penalty,
     spacings,
     wigner_sample,
@@ -53,17 +60,25 @@ class Objective:
     def terms(
         self,
         pred: torch.Tensor,
-        target_pos: torch.Tensor,
-        target: torch.Tensor,
+        delta: torch.Tensor,
+        observed: torch.Tensor,
+        hidden: torch.Tensor,
         pairs: torch.Tensor,
-        train_sequence: torch.Tensor | None,
+        train_length: int | None,
     ) -> dict[str, torch.Tensor]:
-        """Each loss term of one batch; `train_sequence` (δ̂ of nodes 1..N) only on a whole graph."""
+        """Each loss term of one batch (rows aligned: prediction, true δ, observed and hidden
+        flags of the batch's nodes; `pairs` its consecutive train pairs). `train_length` = N
+        when the batch is the whole graph: its first N rows are the train sequence that the
+        global rg_penalty needs."""
         terms: dict[str, torch.Tensor] = {}
         zero = pred.new_zeros(())
-        terms["mse"] = mse(pred[target_pos], target) if len(target_pos) else zero
+        target_pos = torch.nonzero(hidden).squeeze(1)
+        terms["mse"] = mse(pred[target_pos], delta[target_pos]) if len(target_pos) else zero
+        x_tilde = blend(pred, delta, observed)
+        known = observed | hidden
+        pairs = prior_pairs(pairs, hidden, known)
         if len(pairs):
-            s = spacings(pred, pairs)
+            s = spacings(x_tilde, pairs)
             terms["gue_nll"] = gue_nll(s)
             terms["gue_mmd"] = gue_mmd(
                 s,
@@ -75,8 +90,9 @@ class Objective:
             )
         else:
             terms["gue_nll"] = terms["gue_mmd"] = zero
-        if train_sequence is not None and self.lags:
-            rg = rg_penalty(train_sequence, self.lags, self.log_v_obs)
+        if train_length is not None and self.lags:
+            n = train_length
+            rg = rg_penalty(x_tilde[:n], self.lags, self.log_v_obs, hidden[:n], known[:n])
             # Logged for every full-batch run (the ablation too); differentiated only if used.
             terms["rg_penalty"] = rg if self.cfg["w_rg"] > 0 else rg.detach()
         return terms

@@ -14,7 +14,12 @@ import numpy as np
 
 from zetalab.errors import ZetalabError
 from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, make_splits
-from zetalab.learning.features import static_features, wave_primes
+from zetalab.learning.features import (
+    DYNAMIC_COLUMNS,
+    FeatureSpec,
+    check_run_settings,
+    spec_static_features,
+)
 from zetalab.learning.graph import (
     PrimeGraph,
     build_graph,
@@ -41,10 +46,11 @@ class Problem:
     splits: Splits
     graph: PrimeGraph
     partition: Partition | None
-    static: np.ndarray  # (M, F − 2) float32: position and prime waves
+    static: np.ndarray  # (M, F − 2) float32: position, [estimate,] prime waves
     observable: np.ndarray  # (M,) bool: train nodes outside validation
     lags: list[int]
     log_v_obs: np.ndarray  # log v(L) of the observed zeros, the RG reference
+    features: FeatureSpec | None = None  # which static columns, where the estimate sits
 
     @property
     def N(self) -> int:
@@ -53,6 +59,11 @@ class Problem:
     @property
     def total(self) -> int:
         return self.splits.total
+
+    @property
+    def num_features(self) -> int:
+        """Columns of the model input: the dynamic ones and the static ones."""
+        return DYNAMIC_COLUMNS + self.static.shape[1]
 
 
 def load_zeros_checked(path: str | Path, N: int, horizon: int, start: int = 1) -> ZeroData:
@@ -162,9 +173,8 @@ def build_problem(
     observable = np.zeros(total, dtype=bool)
     observable[:N] = True
     observable[splits.validation - 1] = False
-    static = static_features(
-        data.smooth_heights, wave_primes(config["model"]["wave_primes"], primes)
-    )
+    spec = check_run_settings(config)
+    static = spec_static_features(data.smooth_heights, spec)
     lags = rg_lags(config["loss"]["rg_max_lag"], N)
     v_obs = number_variance(data.delta[:N], lags, valid=observable[:N])
     return Problem(
@@ -176,4 +186,5 @@ def build_problem(
         observable=observable,
         lags=lags,
         log_v_obs=np.log(np.maximum(v_obs, 1e-12)),
+        features=spec,
     )
