@@ -80,7 +80,7 @@ def test_a_false_sign_at_a_bracket_end_is_caught(monkeypatch):
     np.testing.assert_allclose(values, reference, rtol=0, atol=1e-9)
     # the same fault without the check: refinement finds the two fake sign changes next to
     # the bad sample, the count still matches, and wrong zeros would be written
-    monkeypatch.setattr(rs, "certify_signs", lambda t0, h, z: (z, 0))
+    monkeypatch.setattr(rs, "certify_signs", lambda t0, h, z, bound=None: (z, 0))
     try:
         unchecked, _ = rs.compute_rs(start, end)
     except ZetalabError:

@@ -34,6 +34,7 @@ from zetalab.unfold import inverse_smooth_count
 from zetalab.zeros.counting import count_zeros_upto
 from zetalab.zeros.frame import Frame, frame_heights
 from zetalab.zeros.heights import ZeroHeights, concatenate
+from zetalab.zeros.odlyzko_schonhage import OSFrame, os_is_faster
 from zetalab.zeros.rs_bounds import certify_signs
 from zetalab.zeros.turing import T_MIN, ThetaFrame, TuringCount, s_integral_bound, turing_count
 
@@ -51,6 +52,8 @@ MAX_POLISH = 40
 # < 30 ms there) and on a deterministic sample of the blocks above (0.5 s a call at 10¹²,
 # 73 s at 10¹⁴), and decides where Turing's bound does not close.
 COUNT_METHODS = ("auto", "turing", "arb")
+EVALUATORS = ("auto", "rs", "os")  # plain Riemann–Siegel, Odlyzko–Schönhage, or the faster
+EVALUATIONS_PER_GRAM_POINT = 3.5  # Gram + refinement + polishing, measured (docs/zeros.md)
 ARB_EVERY_BLOCK_BELOW = 10**9
 ARB_SAMPLE_FRACTION = 1 / 16
 
@@ -67,6 +70,7 @@ class RsStats:
     refined_blocks: int = 0
     # samples whose |Z| did not exceed the rigorous error bound, so Arb decided their sign
     arb_sign_evaluations: int = 0
+    os_blocks: int = 0  # blocks evaluated by Odlyzko–Schönhage
     count_checks: list[dict] = field(default_factory=list)
     error_estimate: float = 0.0
 
@@ -77,12 +81,15 @@ def compute_rs(
     progress: Callable[[int], None] | None = None,
     block: int = 20000,
     count: str = "auto",
+    evaluator: str = "auto",
 ) -> tuple[ZeroHeights, RsStats]:
     """γ_start..γ_end (exact reference + offsets) and the costs; `progress(k)` after k more."""
     if start < 1 or end < start:
         raise ZetalabError(f"invalid zero range {start}..{end}", "use 1 ≤ start ≤ end")
     if count not in COUNT_METHODS:
         raise ZetalabError(f"unknown count method {count!r}", f"use one of {COUNT_METHODS}")
+    if evaluator not in EVALUATORS:
+        raise ZetalabError(f"unknown Z evaluator {evaluator!r}", f"use one of {EVALUATORS}")
     stats = RsStats()
     parts: list[ZeroHeights] = []
     if start <= DELEGATE_BELOW:
@@ -98,7 +105,7 @@ def compute_rs(
     # float64 phase exact) and its own Arb count check, and progress is reported per block.
     for lo in range(start, end + 1, block):
         hi = min(lo + block - 1, end)
-        parts.append(_compute_block(lo, hi, stats, count))
+        parts.append(_compute_block(lo, hi, stats, count, evaluator))
         if progress:
             progress(hi - lo + 1)
     values = concatenate(parts)
@@ -106,10 +113,12 @@ def compute_rs(
     return values, stats
 
 
-def _compute_block(start: int, end: int, stats: RsStats, count: str = "auto") -> ZeroHeights:
+def _compute_block(
+    start: int, end: int, stats: RsStats, count: str = "auto", evaluator: str = "auto"
+) -> ZeroHeights:
     pad = GRAM_PAD
     for _attempt in range(6):
-        result = _try_block(start, end, pad, stats, count)
+        result = _try_block(start, end, pad, stats, count, evaluator)
         if result is not None:
             return result
         pad *= 4
@@ -130,6 +139,24 @@ def _turing_pad(n: int) -> int:
     return math.ceil(2.5 * s_integral_bound(t) / spacing) + 4
 
 
+def _make_frame(t_lo: float, t_hi: float, gram_points: int, evaluator: str, stats: RsStats):
+    """Plain Riemann–Siegel or Odlyzko–Schönhage, whichever the cost model says is faster."""
+    m = int(math.sqrt(t_hi / (2.0 * math.pi)))
+    use_os = evaluator == "os" or (
+        evaluator == "auto" and os_is_faster(m, EVALUATIONS_PER_GRAM_POINT * gram_points)
+    )
+    if use_os:
+        stats.os_blocks += 1
+        return OSFrame(t_lo, t_hi)
+    return Frame(t_lo, t_hi)
+
+
+def _certify(frame: Frame, h: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, int]:
+    """Signs proved by the evaluator's own error bound, or re-evaluated in Arb."""
+    bound = frame.error_bound(h) if isinstance(frame, OSFrame) else None
+    return certify_signs(frame.t0, h, z, bound)
+
+
 def _use_arb(count: str, lo: int) -> bool:
     """Whether Arb's zeta_nzeros counts (or cross-checks) the block starting at zero `lo`."""
     if count == "arb":
@@ -140,7 +167,12 @@ def _use_arb(count: str, lo: int) -> bool:
 
 
 def _try_block(
-    start: int, end: int, pad: int, stats: RsStats, count: str = "auto"
+    start: int,
+    end: int,
+    pad: int,
+    stats: RsStats,
+    count: str = "auto",
+    evaluator: str = "auto",
 ) -> ZeroHeights | None:
     use_turing = count != "arb"
     use_arb = _use_arb(count, start)
@@ -151,10 +183,10 @@ def _try_block(
     j = np.arange(ja, jb + 1)
     t_lo = float(inverse_smooth_count(ja + 0.5))
     t_hi = float(inverse_smooth_count(jb + 2.5))
-    frame = Frame(t_lo, t_hi + 1.0)
+    frame = _make_frame(t_lo, t_hi + 1.0, len(j), evaluator, stats)
     h = frame.gram_offsets(j)
     zz = frame.z(h, derivs=True)
-    z, weak = certify_signs(frame.t0, h, zz[0])
+    z, weak = _certify(frame, h, zz[0])
     zd = zz[1]
     stats.gram_evaluations += len(h)
     stats.arb_sign_evaluations += weak
@@ -328,7 +360,7 @@ class _Samples:
         k = 2 * (np.arange(owner.size) - first) + 1
         new_h = gram_h[owner] + (gram_h[owner + 1] - gram_h[owner]) * k / dens
         new_zz = frame.z(new_h, derivs=True)
-        new_z, weak = certify_signs(frame.t0, new_h, new_zz[0])
+        new_z, weak = _certify(frame, new_h, new_zz[0])
         stats.arb_sign_evaluations += weak
         self.density[intervals] = d_new
         stats.refine_evaluations += new_h.size

@@ -138,6 +138,35 @@ def _sum_z_derivs(phi0, log_n, amp, m, dth, h, th1):
     return s0, s1, s2, s3
 
 
+@numba.njit(inline="always", fastmath=True)
+def remainder_derivs(t: float, coef: np.ndarray, lengths: np.ndarray) -> tuple[float, float, float]:
+    """Riemann–Siegel remainder R(t) = (−1)^(m−1) a^(−1/2) Σ_k C_k(p − ½) a^(−k), R′(t), and
+    R″(t) from its leading term (enough for Halley steps); shared by both Z evaluators."""
+    a = math.sqrt(t * INV_TWO_PI)
+    m = int(a)
+    x = a - m - 0.5
+    y = x * x
+    sign = 1.0 if (m - 1) % 2 == 0 else -1.0
+    inv_a = 1.0 / a
+    scale = math.sqrt(inv_a)
+    r = 0.0
+    dr_da = 0.0
+    d2r = 0.0
+    for k in range(5):
+        pv, p1, p2 = _poly_y(coef, k, lengths[k], y)
+        if k % 2 == 0:
+            ck, ck1, ck2 = pv, 2.0 * x * p1, 2.0 * p1 + 4.0 * y * p2
+        else:
+            ck, ck1, ck2 = x * pv, pv + 2.0 * y * p1, 6.0 * x * p1 + 4.0 * x * y * p2
+        r += ck * scale
+        dr_da += ck1 * scale - (k + 0.5) * ck * scale * inv_a
+        if k == 0:
+            d2r = ck2 * scale
+        scale *= inv_a
+    da_dt = inv_a / (4.0 * math.pi)
+    return sign * r, sign * dr_da * da_dt, sign * d2r * da_dt * da_dt
+
+
 @numba.njit(fastmath=True, cache=True, nogil=True)
 def z_eval(
     h: np.ndarray,
@@ -173,24 +202,10 @@ def z_eval(
         if derivs:
             th1 = theta_d1(t)
             s0, s1, s2, s3 = _sum_z_derivs(phi0, log_n, amp, m, dth, hi, th1)
-            r = 0.0
-            dr_da = 0.0
-            d2r = 0.0
-            for k in range(5):
-                pv, p1, p2 = _poly_y(coef, k, lengths[k], y)
-                if k % 2 == 0:
-                    ck, ck1, ck2 = pv, 2.0 * x * p1, 2.0 * p1 + 4.0 * y * p2
-                else:
-                    ck, ck1, ck2 = x * pv, pv + 2.0 * y * p1, 6.0 * x * p1 + 4.0 * x * y * p2
-                r += ck * scale
-                dr_da += ck1 * scale - (k + 0.5) * ck * scale * inv_a
-                if k == 0:
-                    d2r = ck2 * scale
-                scale *= inv_a
-            da_dt = inv_a / (4.0 * math.pi)
-            out[0, i] = 2.0 * s0 + sign * r
-            out[1, i] = -2.0 * s1 + sign * dr_da * da_dt
-            out[2, i] = -2.0 * (s2 + theta_d2(t) * s3) + sign * d2r * da_dt * da_dt
+            r, r1, r2 = remainder_derivs(t, coef, lengths)
+            out[0, i] = 2.0 * s0 + r
+            out[1, i] = -2.0 * s1 + r1
+            out[2, i] = -2.0 * (s2 + theta_d2(t) * s3) + r2
         else:
             s0 = _sum_z(phi0, log_n, amp, m, dth, hi)
             r = 0.0
