@@ -64,13 +64,9 @@ class Trainer:
         torch.manual_seed(seed)
         mcfg = config["model"]
         self.conv = mcfg["conv"]
-        spec = problem.features
+        base = problem.features.estimate_column if mcfg.get("residual") else None
         self.model = PrimeGNN(
-            problem.num_features,
-            hidden=mcfg["hidden"],
-            layers=mcfg["layers"],
-            conv=self.conv,
-            base_column=spec.estimate_column if mcfg.get("residual") and spec else None,
+            problem.num_features, mcfg["hidden"], mcfg["layers"], self.conv, base_column=base
         ).to(self.device)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=self.tcfg["lr"], weight_decay=self.tcfg["weight_decay"]
@@ -88,12 +84,8 @@ class Trainer:
         self.observable_t = torch.as_tensor(p.observable, device=self.device)
         self.val0 = p.splits.validation - 1
         self.ext0 = p.splits.extrapolation - 1
-        mask = self.tcfg["mask"]
-        self.mask_args = (
-            mask["random_fraction"],
-            mask["blocks"],
-            mask["block_length"] or p.splits.horizon,
-        )
+        m = self.tcfg["mask"]
+        self.mask_args = (m["random_fraction"], m["blocks"], m["block_length"] or p.splits.horizon)
         self.per_step = self.tcfg["clusters_per_step"]
         # Both designs predict on the whole graph, one sparse product per layer: Cluster-GCN
         # trains on clusters but cuts no edge at inference (as PyG's Cluster-GCN infers).
@@ -144,16 +136,10 @@ class Trainer:
             hidden_np = hidden_mask(self.rng, p.observable, p.N, *self.mask_args)
             observed = torch.as_tensor(p.observable & ~hidden_np, device=self.device)
             hidden = torch.as_tensor(hidden_np, device=self.device)
-            nodes = batch.nodes
+            nodes, train_length = batch.nodes, p.N if batch.whole else None
             pred = self.model(self._features(observed, nodes), batch.adj)
-            terms = self.objective.terms(
-                pred,
-                self.delta_t[nodes],
-                observed[nodes],
-                hidden[nodes],
-                batch.pairs,
-                p.N if batch.whole else None,
-            )
+            truth, obs, hid = self.delta_t[nodes], observed[nodes], hidden[nodes]
+            terms = self.objective.terms(pred, truth, obs, hid, batch.pairs, train_length)
             total = self.objective.total(terms)
             if nan_now:
                 total = total * float("nan")
