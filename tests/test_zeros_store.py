@@ -127,3 +127,17 @@ def test_load_aggregate_errors(tmp_path, chunks):
         fh.write(b"\x00" * 8)
     with pytest.raises(ZetalabError, match=r"sha256 does not match.*\n.*fix: rebuild"):
         store.load_aggregate(out)
+
+
+def test_aggregate_of_a_window_above_one(tmp_path, chunks, odlyzko):
+    """Zeros 1500..2499 from the aligned chunks that cover them, nothing below needed."""
+    out = tmp_path / "zeros_from1500_1000.npy"
+    manifest = store.aggregate(chunks[1:], out, 1000, first=1500)
+    assert manifest["coverage"] == [1500, 2499]
+    assert [c["used"] for c in manifest["chunks"]] == [[1500, 2000], [2001, 2499]]
+    zeros, _ = store.load_zeros(out)
+    assert zeros.first_index == 1500
+    np.testing.assert_array_equal(np.asarray(zeros), odlyzko[1499:2499])
+    assert [r.start for r in store.chunk_ranges(1000, 1000, first=1500)] == [1001, 2001]
+    with pytest.raises(ZetalabError, match=r"gap in the chunks: zeros 1500\.\.2000"):
+        store.aggregate(chunks[2:], tmp_path / "z.npy", 1000, first=1500)
