@@ -7,20 +7,13 @@ import json
 import pandas as pd
 import pytest
 import yaml
-from conftest import run_snakemake
+from conftest import run_snakemake, tiny_config
 
 pytestmark = pytest.mark.slow
 
-N, H = 300, 20
-TINY = {
-    "dataset": {"N": N, "horizon": H},
-    "graph": {"primes": [2, 3, 5], "partition": {"method": "metis", "num_parts": 4}},
-    "model": {"hidden": 8, "layers": 2},
-    "train": {"epochs": 2, "seeds": [0, 1], "clusters_per_step": 2},
-    "loss": {"rg_max_lag": 8, "mmd_max_samples": 128, "mmd_reference_size": 64},
-    "baselines": {"names": ["smooth", "prime_sum"], "prime_sum": {"num_primes": 30}},
-    "targets": {"study_s": False},
-}
+# The tiny configuration (.test/config/config.yaml) with 2 seeds, Study Z only.
+TINY = tiny_config({"train": {"seeds": [0, 1]}, "targets": {"study_s": False}})
+N, H = TINY["dataset"]["N"], TINY["dataset"]["horizon"]
 RULES = [
     "graph_build",
     "graph_partition",

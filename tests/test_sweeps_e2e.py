@@ -13,20 +13,25 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_snakemake
+from conftest import run_snakemake, tiny_config
 
 pytestmark = pytest.mark.slow
 
-N, H = 300, 10
-TINY = {
-    "dataset": {"N": N, "horizon": H},
-    "graph": {"partition": {"method": "contiguous", "num_parts": 3}},
-    "model": {"hidden": 8, "layers": 1},
-    "train": {"clusters_per_step": 2, "checkpoint_every": 5},
-    "loss": {"rg_max_lag": 4, "mmd_max_samples": 64, "mmd_reference_size": 32},
-    "targets": {"study_s": False},
-    "sweeps": {"limit": {"trials_per_round": 2, "rounds": 2, "seeds": 1, "epochs": 1, "top": 1}},
-}
+# The tiny configuration (.test/config/config.yaml), smaller still, with every phase limited.
+TINY = tiny_config(
+    {
+        "dataset": {"horizon": 10},
+        "graph": {"partition": {"method": "contiguous", "num_parts": 3}},
+        "model": {"layers": 1},
+        "train": {"checkpoint_every": 5},
+        "loss": {"rg_max_lag": 4, "mmd_max_samples": 64, "mmd_reference_size": 32},
+        "targets": {"study_s": False},
+        "sweeps": {
+            "limit": {"trials_per_round": 2, "rounds": 2, "seeds": 1, "epochs": 1, "top": 1}
+        },
+    }
+)
+N, H = TINY["dataset"]["N"], TINY["dataset"]["horizon"]
 RULES = [
     "graph_build", "graph_partition", "run_config", "train",
     "sweep_propose", "sweep_collect", "sweep_report", "sweep_summary", "sweeps",

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_CONFIG
 
 from zetalab.config import load_config
 from zetalab.errors import ZetalabError
@@ -18,11 +19,11 @@ from zetalab.learning.partition import partition_graph, save_partition
 from zetalab.learning.run import train_run
 from zetalab.learning.runconfig import resolve_run_config
 
-N, H = 600, 20
+# Overrides of the tiny configuration (.test/config/config.yaml): 600 train zeros, 12 epochs.
 TINY = {
-    "dataset": {"N": N, "horizon": H},
-    "graph": {"primes": [2, 3, 5], "partition": {"method": "metis", "num_parts": 6}},
-    "model": {"hidden": 16, "layers": 2},
+    "dataset": {"N": 600},
+    "graph": {"partition": {"num_parts": 6}},
+    "model": {"hidden": 16},
     "train": {
         "epochs": 12,
         "checkpoint_every": 3,
@@ -32,6 +33,7 @@ TINY = {
     },
     "loss": {"rg_max_lag": 16, "mmd_max_samples": 256, "mmd_reference_size": 128},
 }
+N, H = 600, load_config(TINY_CONFIG)["dataset"]["horizon"]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def zeros(odlyzko):
 def tiny(variant, **train):
     overrides = json.loads(json.dumps(TINY))
     overrides["train"].update(train)
-    return resolve_run_config(load_config(), overrides, variant)
+    return resolve_run_config(load_config(TINY_CONFIG), overrides, variant)
 
 
 def paths(d):
@@ -180,7 +182,7 @@ def test_a_crashed_sweep_trial_is_recorded_as_failed(tmp_path):
     write_json_atomic(run_config, {"overrides": TINY})
     missing = tmp_path / "no_zeros.npy"
     kwargs = dict(
-        base_config=load_config(),
+        base_config=load_config(TINY_CONFIG),
         run_config_path=run_config,
         variant="minibatch",
         seed=0,

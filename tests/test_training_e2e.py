@@ -6,18 +6,13 @@ import json
 
 import pytest
 import yaml
-from conftest import run_snakemake
+from conftest import run_snakemake, tiny_config
 
 pytestmark = pytest.mark.slow
 
-N, H = 400, 20
-TINY = {
-    "dataset": {"N": N, "horizon": H},
-    "graph": {"primes": [2, 3, 5], "partition": {"method": "metis", "num_parts": 4}},
-    "model": {"hidden": 8, "layers": 2},
-    "train": {"epochs": 3, "seeds": [0], "clusters_per_step": 2},
-    "loss": {"rg_max_lag": 8, "mmd_max_samples": 128, "mmd_reference_size": 64},
-}
+# The tiny configuration (.test/config/config.yaml) with 400 train zeros, 3 epochs, 1 seed.
+TINY = tiny_config({"dataset": {"N": 400}, "train": {"epochs": 3, "seeds": [0]}})
+N, H = TINY["dataset"]["N"], TINY["dataset"]["horizon"]
 RULES = ["graph_build", "graph_partition", "run_config", "train"]
 
 
