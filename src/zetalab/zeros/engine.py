@@ -22,7 +22,7 @@ import numpy as np
 
 from zetalab.errors import ZetalabError
 from zetalab.zeros import heights, store
-from zetalab.zeros.counting import index_check
+from zetalab.zeros.counting import block_index_check, index_check
 from zetalab.zeros.heights import ZeroHeights
 
 BACKENDS = ("rs", "flint", "mpmath", "file")
@@ -82,8 +82,12 @@ def compute_range(
     where = f"{backend} zeros {start}..{end}"
     began = time.perf_counter()
     meta: dict[str, Any] = {"backend": backend}
+    proved_by_blocks = False
     if backend == "rs":
-        from zetalab.zeros.rs import DELEGATE_BELOW, compute_rs
+        from zetalab.zeros.rs import ARB_EVERY_BLOCK_BELOW, DELEGATE_BELOW, compute_rs
+
+        # indices proved per block (Turing's method); Arb per chunk would cost more than rs
+        proved_by_blocks = start >= ARB_EVERY_BLOCK_BELOW
 
         values, stats = compute_rs(start, end, progress)
         evaluations = stats.gram_evaluations + stats.refine_evaluations + stats.polish_evaluations
@@ -93,6 +97,7 @@ def compute_range(
             "plus the float64 rounding of the stored offsets",
             gram_block_count_checks=stats.count_checks,
             arb_sign_evaluations=stats.arb_sign_evaluations,
+            odlyzko_schonhage_blocks=stats.os_blocks,
             z_evaluations=evaluations,
             z_evaluations_per_zero=evaluations / max(1, count - max(0, DELEGATE_BELOW - start + 1)),
             evaluation_split={
@@ -141,7 +146,10 @@ def compute_range(
     rounding = 2.0 * values.max_rounding()  # the offset sum and the re-basing: ≤ 2 roundings
     meta["error_bound"] = None if computation is None else computation + rounding
     meta["error_bound_parts"] = {"computation": computation, "stored_rounding": rounding}
-    meta["count_check"] = index_check(values.heights(), start, where)
+    if proved_by_blocks:
+        meta["count_check"] = block_index_check(meta["gram_block_count_checks"], start, end, where)
+    else:
+        meta["count_check"] = index_check(values.heights(), start, where)
     meta["seconds"] = time.perf_counter() - began
     meta["versions"] = versions()
     return values, meta
