@@ -97,7 +97,7 @@ def time_propose(root: Path, sweeps: Path, trials: int, rounds: int) -> tuple[fl
     try:
         plan = SweepPlan.load(sweeps, load_config(overrides={"sweeps": {"dir": str(sweeps)}}))
         for r in range(rounds):
-            proposal = plan.propose("big", r, f"results/sweeps/big/round{r}/proposal.json")
+            proposal = plan.propose_job("big", r, f"results/sweeps/big/round{r}/proposal.json")
             for tid, values in proposal["params"].items():
                 run = Path(f"results/runs/sweep-big-r{r}-{tid}/minibatch/seed0")
                 run.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,7 @@ def time_propose(root: Path, sweeps: Path, trials: int, rounds: int) -> tuple[fl
                     f"epoch,extrap_mse_height\n1,{bowl(values) + 1}\n2,{bowl(values)}\n"
                 )
         t0 = time.perf_counter()
-        proposal = plan.propose("big", rounds, "proposal.json")
+        proposal = plan.propose_job("big", rounds, "proposal.json")
         elapsed = time.perf_counter() - t0
         return elapsed, proposal["n_prior"]
     finally:

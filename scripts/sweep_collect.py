@@ -7,4 +7,4 @@ from zetalab.sweeps.plan import SweepPlan
 
 log_to(snakemake.log[0])
 plan = SweepPlan.load(snakemake.params.dir, snakemake.config, snakemake.params.run_dir)
-plan.write_results(snakemake.wildcards.sweep, Path(snakemake.output.best).parent)
+plan.collect_job(snakemake.wildcards.sweep, Path(snakemake.output.best).parent)

@@ -5,4 +5,4 @@ from zetalab.sweeps.plan import SweepPlan
 
 log_to(snakemake.log[0])
 plan = SweepPlan.load(snakemake.params.dir, snakemake.config, snakemake.params.run_dir)
-plan.propose(snakemake.wildcards.sweep, int(snakemake.wildcards.round), snakemake.output[0])
+plan.propose_job(snakemake.wildcards.sweep, int(snakemake.wildcards.round), snakemake.output[0])

@@ -7,4 +7,4 @@ from zetalab.sweeps.plan import SweepPlan
 
 log_to(snakemake.log[0])
 plan = SweepPlan.load(snakemake.params.dir, snakemake.config, snakemake.params.run_dir)
-plan.write_report(snakemake.wildcards.sweep, Path(snakemake.output.progress).parent)
+plan.report_job(snakemake.wildcards.sweep, Path(snakemake.output.progress).parent)

@@ -89,7 +89,7 @@ def test_every_shipped_phase_runs_end_to_end(odlyzko, tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)
     config = load_config(tmp_path / "tiny.yaml")
     plan = SweepPlan.load(Path(__file__).resolve().parents[1] / "config" / "sweeps", config)
-    plan.propose("lossweights", 1, tmp_path / "again.json")
+    plan.propose_job("lossweights", 1, tmp_path / "again.json")
     assert (tmp_path / "again.json").read_bytes() == (
         sweeps / "lossweights/round1/proposal.json"
     ).read_bytes()

@@ -58,7 +58,7 @@ def plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SweepPlan:
 
 def run_round(plan: SweepPlan, round_: int, diverge: set[str] = frozenset()) -> dict:
     out = Path(f"results/sweeps/lw/round{round_}/proposal.json")
-    proposal = plan.propose("lw", round_, out)
+    proposal = plan.propose_job("lw", round_, out)
     for tid, values in proposal["params"].items():
         trial = f"r{round_}-{tid}"
         status = "diverged" if trial in diverge else "completed"
@@ -68,10 +68,10 @@ def run_round(plan: SweepPlan, round_: int, diverge: set[str] = frozenset()) -> 
 
 def test_round_zero_is_seeded_and_inside_the_space(plan: SweepPlan) -> None:
     first = Path("results/sweeps/lw/round0/proposal.json")
-    plan.propose("lw", 0, first)
+    plan.propose_job("lw", 0, first)
     text = first.read_text()
     again = Path("again.json")
-    plan.propose("lw", 0, again)
+    plan.propose_job("lw", 0, again)
     assert again.read_text() == text  # a rerun proposes the same trials, byte for byte
     proposal = json.loads(text)
     assert proposal["n_prior"] == 0 and sorted(proposal["trials"]) == ["t00", "t01", "t02", "t03"]
@@ -93,9 +93,9 @@ def test_later_rounds_learn_from_earlier_results_and_rerun_identically(plan: Swe
         min(bowl(v) for t, v in p0["params"].items() if t != "t01")
     )
     text = Path("results/sweeps/lw/round1/proposal.json").read_text()
-    plan.propose("lw", 1, "again.json")
+    plan.propose_job("lw", 1, "again.json")
     assert Path("again.json").read_text() == text
-    p2 = plan.propose("lw", 2, "r2.json")
+    p2 = plan.propose_job("lw", 2, "r2.json")
     assert p2["n_prior"] == 8
 
 
@@ -124,4 +124,4 @@ def test_a_changed_space_is_reported_not_silently_mixed(plan: SweepPlan) -> None
     data["trials"]["t00"]["loss"]["w_nll"] = 5.0  # outside [1e-3, 1]
     proposal.write_text(json.dumps(data))
     with pytest.raises(ZetalabError, match="does not fit the search space"):
-        plan.propose("lw", 1, "r1.json")
+        plan.propose_job("lw", 1, "r1.json")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from zetalab.config import load_config
-from zetalab.sweeps.plan import SweepPlan, write_summary
+from zetalab.sweeps.plan import SweepPlan, summary_job
 from zetalab.sweeps.results import read_run
 
 GRID = """
@@ -81,8 +81,8 @@ def collected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SweepPlan:
                 continue
             else:
                 write_run(base, "completed", [10.0, finals[trial.id] + 0.1 * seed])
-    plan.write_results("graph", "results/sweeps/graph")
-    plan.write_report("graph", "results/sweeps/graph")
+    plan.collect_job("graph", "results/sweeps/graph")
+    plan.report_job("graph", "results/sweeps/graph")
     return plan
 
 
@@ -132,7 +132,7 @@ def test_leaderboard_plot_and_summary(collected: SweepPlan) -> None:
         assert len(list(csv.DictReader(fh))) == 6
     png = Path("results/sweeps/graph/progress.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
-    write_summary(["results/sweeps/graph/best.json"], "summary.csv", "summary.md")
+    summary_job(["results/sweeps/graph/best.json"], "summary.csv", "summary.md")
     with open("summary.csv") as fh:
         (row,) = list(csv.DictReader(fh))
     assert row["sweep"] == "graph" and row["winner"] == "t02" and row["trials"] == "6"
@@ -149,7 +149,7 @@ def test_leaderboard_keeps_only_the_top_ten(tmp_path: Path, monkeypatch) -> None
     plan = SweepPlan.load(sweeps, load_config())
     for i, trial in enumerate(plan.trials["g"]):
         write_run(Path(f"results/runs/{trial.cfg}/minibatch/seed0"), "completed", [float(12 - i)])
-    plan.write_report("g", "out")
+    plan.report_job("g", "out")
     with open("out/leaderboard.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 10 and rows[0]["trial"] == "t11" and rows[0]["model.hidden"] == "13"
@@ -179,8 +179,8 @@ def test_championship_reports_holdout_beside_extrapolation_and_never_ranks_on_it
     inputs = plan.report_inputs("champ")
     assert all(p in inputs for t in trials for p in plan.evaluation_files(t).values())
     assert not any(p.endswith("evaluation.json") for p in plan.report_inputs("graph"))
-    plan.write_results("champ", "results/sweeps/champ")
-    plan.write_report("champ", "results/sweeps/champ")
+    plan.collect_job("champ", "results/sweeps/champ")
+    plan.report_job("champ", "results/sweeps/champ")
     with open("results/sweeps/champ/leaderboard.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["trial"] for r in rows] == ["top01", "top02", "control"]

@@ -171,7 +171,7 @@ class SweepPlan:
         spec = self.specs[name]
         return [collect_trial(t, spec, self.run_files(t), root) for t in self.trials[name]]
 
-    def propose(self, name: str, round_: int, output: str | Path) -> dict[str, Any]:
+    def propose_job(self, name: str, round_: int, output: str | Path) -> dict[str, Any]:
         """Write round `round_`'s proposal, learning from the rounds before it."""
         spec = self.specs[name]
         earlier = [t for t in self.trials[name] if t.round < round_]
@@ -194,7 +194,7 @@ class SweepPlan:
         )  # fmt: skip
         return proposal
 
-    def write_results(self, name: str, out_dir: str | Path) -> list[TrialResult]:
+    def collect_job(self, name: str, out_dir: str | Path) -> list[TrialResult]:
         """runs.csv, trials.csv, best.json and top.json of one sweep."""
         spec = self.specs[name]
         results = self.collect(name)
@@ -216,7 +216,7 @@ class SweepPlan:
         )  # fmt: skip
         return results
 
-    def write_report(self, name: str, out_dir: str | Path) -> None:
+    def report_job(self, name: str, out_dir: str | Path) -> None:
         """leaderboard.csv/.md and progress.png of one sweep."""
         spec = self.specs[name]
         results = self.collect(name)
@@ -231,7 +231,7 @@ class SweepPlan:
         plot_progress(spec, results, out / "progress.png")
 
 
-def write_summary(best_files: list[str], csv_path: str | Path, md_path: str | Path) -> None:
+def summary_job(best_files: list[str], csv_path: str | Path, md_path: str | Path) -> None:
     """summary.csv/.md: the winner of every phase, in dependency order."""
     bests = [read_json(p) for p in best_files]
     _write_summary(bests, Path(csv_path), Path(md_path))
