@@ -5,7 +5,7 @@
 import functools
 
 from zetalab.evaluation.baselines import BASELINES
-from zetalab.evaluation.workflow import evaluation_inputs
+from zetalab.evaluation.workflow import baseline_params, evaluation_inputs
 from zetalab.evaluation.protocol import verdict_files
 
 BASELINE_NAMES: list[str] = list(config["baselines"]["names"])
@@ -32,8 +32,12 @@ rule baseline:
     conda:
         "../envs/learning.yaml"
     params:
+        # What this baseline reads (zetalab.evaluation.workflow.baseline_params): a changed
+        # value reruns it alone. linear and mlp see the GNN's own node features (model, graph).
         dataset=config["dataset"],
-        baselines=config["baselines"],
+        baselines=lambda w: baseline_params(config, w.name)["baselines"],
+        model=lambda w: baseline_params(config, w.name)["model"],
+        graph=lambda w: baseline_params(config, w.name)["graph"],
     script:
         "../scripts/baseline.py"
 

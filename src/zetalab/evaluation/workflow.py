@@ -34,6 +34,24 @@ _RUN = _target_regex(RUN_TARGET)
 _BASELINE = _target_regex(BASELINE_TARGET)
 
 
+def baseline_params(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """What baseline `name` reads from the config, and nothing else: the rule declares these as
+    params, so a changed value reruns that baseline only (a new name in baselines.names or
+    another baseline's setting leaves it alone). `linear` and `mlp` see the GNN's features, so
+    the model and graph sections are theirs too."""
+    from zetalab.evaluation.baselines import FEATURE_BASELINES
+
+    section = config["baselines"]
+    own = name.removesuffix("_fit")
+    features = name in FEATURE_BASELINES
+    return {
+        "dataset": config["dataset"],
+        "baselines": {own: section[own]} if isinstance(section.get(own), Mapping) else {},
+        "model": config["model"] if features else None,
+        "graph": config["graph"] if features else None,
+    }
+
+
 def evaluation_inputs(
     target: str,
     config: Mapping[str, Any],
