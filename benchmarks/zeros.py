@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/zeros.py --quick    # smaller counts, no 1e6 headline
     .venv/bin/python benchmarks/zeros.py --heights  # stored accuracy per decade, 1e8 … 1e13
     .venv/bin/python benchmarks/zeros.py --startup  # a chunk job's start-up, cold vs cached JIT
+    .venv/bin/python benchmarks/zeros.py --os       # Odlyzko–Schönhage vs plain RS, 1e10 … 1e12
 
 Each row: backend, first index, count, wall seconds, zeros/s, Z-evaluations per zero (rs only:
 every point where Z was evaluated, sampling + refinement + polishing), and the max |error|
@@ -142,6 +143,54 @@ def startup(start: int = 100_001, count: int = 5_000) -> None:
             print(f"| {label} | {time.perf_counter() - began:.2f} |", flush=True)
 
 
+def os_sweep(decades: list[int], os_count: int = 20_000, sample: int = 4) -> None:
+    """Per decade: rs as the engine runs it (Odlyzko–Schönhage, Turing counts) on a chunk of
+    `os_count` zeros, plain Riemann–Siegel on a smaller range (same indices), and python-flint's
+    time per zero in the same run; errors as stored against flint on a sample."""
+    import resource
+
+    from zetalab.zeros.rs import compute_rs
+
+    print(
+        "| first n | evaluator | zeros | wall s | zeros/s | max err as stored | count check "
+        "| flint s/zero |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---|---:|")
+    compute_range("rs", 10**8, 200)  # compile/load both kernels before timing
+    compute_rs(10**8, 10**8 + 199, evaluator="os")
+    for e in decades:
+        start = 10**e
+        # two positions inside the plain range too (flint costs seconds a zero up here)
+        pos = np.unique([0, 100, *np.linspace(0, os_count - 1, sample - 2).astype(np.int64)])
+        began = time.perf_counter()
+        balls = certified_balls(pos + start)
+        flint_s = (time.perf_counter() - began) / len(pos)
+        began = time.perf_counter()
+        values, meta = compute_range("rs", start, os_count)
+        wall = time.perf_counter() - began
+        err = values.errors_against(pos, balls).max()
+        label = "OS" if meta["odlyzko_schonhage_blocks"] else "plain"
+        print(
+            f"| {start:,} | rs ({label}) | {os_count:,} | {wall:.2f} | {_rate(os_count / wall)} | "
+            f"{err:.1e} | {meta['count_check'].get('method', 'arb')} | {flint_s:.2f} |",
+            flush=True,
+        )
+        plain_count = max(200, os_count // 10 ** max(0, e - 9))
+        began = time.perf_counter()
+        plain, stats = compute_rs(start, start + plain_count - 1, evaluator="rs")
+        wall = time.perf_counter() - began
+        pos_plain = pos[pos < plain_count]
+        err = plain.errors_against(pos_plain, balls[: len(pos_plain)]).max()
+        methods = ", ".join(sorted({c["method"] for c in stats.count_checks}))
+        print(
+            f"| {start:,} | plain RS | {plain_count:,} | {wall:.2f} | "
+            f"{_rate(plain_count / wall)} | {err:.1e} | {methods} | {flint_s:.2f} |",
+            flush=True,
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory of this process: {peak:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts, skip the headline")
@@ -153,7 +202,17 @@ def main() -> None:
         help="stored accuracy per decade 10^E (default 8 … 13)",
     )
     parser.add_argument("--startup", action="store_true", help="a chunk job's start-up cost")
+    parser.add_argument(
+        "--os",
+        nargs="*",
+        type=int,
+        metavar="E",
+        help="Odlyzko–Schönhage vs plain RS vs flint at n = 10^E (default 10 11 12)",
+    )
     args = parser.parse_args()
+    if args.os is not None:
+        os_sweep(args.os or [10, 11, 12])
+        return
     if args.heights is not None:
         heights_sweep(count=200, sample=4, decades=args.heights or list(range(8, 14)))
         return
