@@ -158,3 +158,12 @@ def test_text_export_has_12_exact_decimals(tmp_path):
         exact = Decimal(ball.mid().str(30, radius=False))
         assert abs(Decimal(line) - exact) <= Decimal("1e-9"), (k, line, exact)
         assert abs(Decimal(line) - exact) <= Decimal(repr(record["error_bound"]))
+
+
+def test_aggregate_and_check_refuse_an_out_they_do_not_write(tmp_path, capsys):
+    chunk = tmp_path / "c.npy"
+    argv = ["aggregate", "--total", "5", "--out", str(tmp_path / "z.json"), str(chunk)]
+    _fails(argv, capsys, "not a format aggregate writes", ".npy")
+    argv = ["check", str(tmp_path / "z.npy"), "--out", str(tmp_path / "report.npy")]
+    _fails(argv, capsys, "not a format check writes", ".json")
+    assert not list(tmp_path.iterdir())

@@ -18,7 +18,15 @@ from zetalab.errors import ZetalabError
 from zetalab.zeros import store
 from zetalab.zeros.engine import BACKENDS, MAX_INDEX, check_backend, check_range, compute_range
 
-OUT_SUFFIXES = (".npy", ".txt")
+# What each command writes to --out, and the file written beside it
+OUT_FORMATS = {
+    "compute": {
+        ".npy": "float64 offsets + exact references in the .json record",
+        ".txt": "decimal heights",
+    },
+    "aggregate": {".npy": "the aggregate's offsets, its manifest beside it"},
+    "check": {".json": "the JSON report"},
+}
 # Peak memory of `compute` per zero: the offsets of every block, their concatenation, the float64
 # heights of the index check and the output buffer. Measured 24 B (.npy) and 27 B (.txt) per zero
 # for 2e6 zeros at n = 1e6 (peak RSS minus the process's 188 MB); 64 leaves headroom.
@@ -131,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             seconds = warm_up()
             print(f"numba kernel ready ({seconds:.1f} s)")
             return 0
+        if args.out is not None:
+            check_out(args.out, args.command)
         if args.command == "aggregate":
             manifest = store.aggregate(args.chunks, args.out, args.total)
             print(f"{args.out}: {manifest['count']} zeros from {len(manifest['chunks'])} chunks")
@@ -148,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 def _compute(args: argparse.Namespace) -> int:
     check_backend(args.backend)
     check_range(args.start, args.count)
-    check_out(args.out)
+    check_out(args.out, "compute")
     check_memory(args.count)
     with tqdm(total=args.count, unit="zero", disable=args.quiet, desc=args.backend) as bar:
         values, meta = compute_range(
@@ -167,16 +177,21 @@ def _compute(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_out(out: Path) -> None:
+def check_out(out: Path, command: str = "compute") -> None:
     """Refuse an output the command cannot write, before computing anything."""
-    record = store.meta_path(out)
-    if out.suffix not in OUT_SUFFIXES:
+    formats = OUT_FORMATS[command]
+    if out.suffix not in formats:
         raise ZetalabError(
-            f"--out {out}: the suffix {out.suffix or '(none)'!r} is not a format compute writes",
-            "end --out with .npy (float64 offsets + exact references in the .json record) or "
-            ".txt (decimal heights)",
+            f"--out {out}: the suffix {out.suffix or '(none)'!r} is not a format {command} writes",
+            "end --out with "
+            + " or ".join(f"{suffix} ({what})" for suffix, what in formats.items()),
         )
-    for path in (out, record):
+    beside = {
+        "compute": [store.meta_path(out)],
+        "aggregate": [store.manifest_path(out)],
+        "check": [],
+    }[command]
+    for path in (out, *beside):
         if path.is_dir():
             raise ZetalabError(f"--out {out}: {path} is a directory", "give a file name")
     parent = out.parent
