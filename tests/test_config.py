@@ -69,12 +69,14 @@ def test_allowed_values_in_code_are_the_schemas():
 
 
 @pytest.mark.parametrize("key", ["team1", "team2", "ablation"])
-def test_ab_teams_must_name_trained_variants(key):
+def test_ab_teams_must_name_trained_variants(key, tmp_path):
     with pytest.raises(ZetalabError, match=rf"ab.{key} = 'fullbach' names no variant") as err:
         load_config(overrides={"ab": {key: "fullbach"}})
-    assert "fullbatch, fullbatch-norg, minibatch" in str(err.value)
+    assert "fullbatch, fullbatch-norg, fullbatch-residual, minibatch" in str(err.value)
+    # A config file with only the schema's defaults, so the variants below replace them.
+    (tmp_path / "empty.yaml").write_text("{}\n")
     renamed = {"train": {"variants": {"fb": {"kind": "fullbatch"}}}}
     with pytest.raises(ZetalabError, match=r"ab\.team1 = 'fullbatch'"):
-        load_config(overrides=renamed)
+        load_config(tmp_path / "empty.yaml", overrides=renamed)
     ok = {"ab": {"team1": "fb", "team2": "fb", "ablation": "fb"}, **renamed}
-    assert load_config(overrides=ok)["ab"]["team1"] == "fb"
+    assert load_config(tmp_path / "empty.yaml", overrides=ok)["ab"]["team1"] == "fb"

@@ -168,3 +168,15 @@ def test_bad_settings_are_config_errors_when_the_run_config_resolves(sections, m
     """resolve_run_config runs for every run config while the workflow is planned."""
     with pytest.raises(ZetalabError, match=message):
         small("fullbatch", **sections)
+
+
+def test_a_bad_setting_stops_the_workflow_before_any_job(tmp_path):
+    """While Snakemake plans (dry run), a residual model without its estimate is refused."""
+    from conftest import run_snakemake, tiny_config
+
+    bad = tiny_config({"model": {"residual": True, "estimate": {"num_primes": 0}}})
+    (tmp_path / "bad.yaml").write_text(json.dumps(bad))
+    proc = run_snakemake(tmp_path, "--configfile", str(tmp_path / "bad.yaml"), "-n", check=False)
+    assert proc.returncode != 0
+    assert "model.residual is true but model.estimate.num_primes = 0" in proc.stderr + proc.stdout
+    assert not (tmp_path / "results").exists()
