@@ -2,13 +2,13 @@
 # (SPEC §4). Paths carry the node count and the prime set, so sweeps over primes get their
 # own graphs: results/graphs/n{total}_p{2-3-5-7-11-13}/graph.npz. Paths live in
 # zetalab.learning.paths (zpaths), input logic in zetalab.learning.workflow.
-from zetalab.learning import workflow as learning_paths
+from zetalab.learning import workflow as learning_workflow
 from zetalab.learning.graph import primes_of_tag
 
 # Refuse a bad graph section before any job starts: a non-prime or duplicate in graph.primes,
 # more partitions than nodes.
 try:
-    learning_paths.check_graph_section(config)
+    learning_workflow.check_graph_section(config)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
 GRAPH_PRIMES = sorted(config["graph"]["primes"])

@@ -12,7 +12,7 @@ TRAIN_SEEDS: list[int] = list(config["train"]["seeds"])
 try:
     for _cfg in list(RUN_CONFIGS):
         for _variant in TRAIN_VARIANTS:
-            learning_paths.static_run_config(config, RUN_REGISTRY, _cfg, _variant)
+            learning_workflow.static_run_config(config, RUN_REGISTRY, _cfg, _variant)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
 
@@ -35,7 +35,7 @@ rule run_config:
 rule train:
     input:
         unpack(
-            lambda wildcards: learning_paths.train_inputs(
+            lambda wildcards: learning_workflow.train_inputs(
                 config, RUN_REGISTRY, wildcards.cfg, wildcards.variant, zeros_aggregate_path
             )
         ),
@@ -55,7 +55,7 @@ rule train:
         "../envs/learning.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards: learning_paths.train_mem_mb(
+        mem_mb=lambda wildcards: learning_workflow.train_mem_mb(
             config, RUN_REGISTRY, wildcards.cfg, wildcards.variant
         ),
         runtime=60,
@@ -64,7 +64,7 @@ rule train:
         record_failure=lambda wildcards: wildcards.cfg.startswith("sweep-"),
         # What the run's results depend on: a change reruns it (and only it), see
         # zetalab.learning.runconfig.result_settings.
-        settings=lambda wildcards: learning_paths.train_settings(
+        settings=lambda wildcards: learning_workflow.train_settings(
             config, RUN_REGISTRY, wildcards.cfg, wildcards.variant
         ),
     script:
