@@ -457,7 +457,9 @@ def _polish(
         small = k_scale * np.maximum(np.abs(step), newton) ** 3 < HALLEY_TAIL
         conv = (~outside & small) | (z0 == 0.0)
         # a bracket down to a few ulps of t: nothing left to gain
-        collapsed = np.abs(hi - lo) < 4e-16 * t_act
+        # (in offsets from t0: their ulp, not t's, is the resolution; near 10¹⁶ one ulp of t
+        # exceeds a Gram interval and would stop every zero at its bracket's midpoint)
+        collapsed = np.abs(hi - lo) < 4e-16 * np.maximum(np.abs(lo), np.abs(hi))
         xn = np.where(collapsed, 0.5 * (lo + hi), xn)
         conv |= collapsed
         x[act] = np.where(z0 == 0.0, x[act], xn)
