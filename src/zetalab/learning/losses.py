@@ -20,7 +20,7 @@ from scipy.special import gammaincinv
 
 # Below this spacing −log p(s) is continued by its second-order Taylor polynomial at it: a
 # smooth (C²), convex penalty whose gradient keeps pushing s ≤ 0 up, where a clamp would have
-# none. Under the Wigner surmise P(s < 0.05) ≈ 4·10⁻⁵, so real spacings almost never see it.
+# none. Under the Wigner surmise P(s < 0.05) ≈ 1.4·10⁻⁴, so real spacings almost never see it.
 NLL_SMOOTH_FROM = 0.05
 _LOG_WIGNER_CONST = math.log(32.0 / math.pi**2)
 
