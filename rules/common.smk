@@ -8,11 +8,13 @@ from snakemake.exceptions import WorkflowError
 
 from zetalab.config import validate_config
 from zetalab.errors import ZetalabError
+from zetalab.evaluation.protocol import check_protocol, zero_ranges
 from zetalab.learning import paths as zpaths
 from zetalab.learning.dataset import dataset_total
 
 try:
     validate_config(config)
+    check_protocol(config)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
 
@@ -32,9 +34,19 @@ def default_targets() -> list[str]:
     return wanted
 
 
-def zeros_aggregate_path(total: int = ZEROS_TOTAL, backend: str = BACKEND) -> str:
-    """The aggregate of zeros 1..total (float64 .npy, with a .manifest.json beside it)."""
-    return f"data/zeros/{backend}/zeros_{total}.npy"
+# The study's zeros: dataset.start and every node of its rolling windows (issue 13); the
+# aggregate of a range that starts above 1 is zeros_from{first}_{total}.npy.
+ZEROS_FIRST, ZEROS_SPAN = zero_ranges(config)[0]
+ZEROS_FROM = "data/zeros/{backend}/zeros_from{first}_{total}.npy"
+
+
+def zeros_aggregate_path(
+    total: int = ZEROS_SPAN, backend: str = BACKEND, first: int = ZEROS_FIRST
+) -> str:
+    """The aggregate of zeros first..first+total−1 (.npy of offsets + .manifest.json)."""
+    if first == 1:
+        return f"data/zeros/{backend}/zeros_{total}.npy"
+    return ZEROS_FROM.format(backend=backend, first=first, total=total)
 
 
 # Training runs. A run is (cfg, variant, seed); `cfg` names a set of overrides of the main

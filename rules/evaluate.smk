@@ -5,7 +5,7 @@
 import functools
 
 from zetalab.evaluation.baselines import BASELINES
-from zetalab.evaluation.workflow import baseline_params, evaluation_inputs
+from zetalab.evaluation.workflow import baseline_params, baseline_zeros, evaluation_inputs
 from zetalab.evaluation.protocol import verdict_files
 
 BASELINE_NAMES: list[str] = list(config["baselines"]["names"])
@@ -20,9 +20,12 @@ rule baseline:
     """One baseline fitted on the train zeros only, predicting every node 1..N+2H."""
     input:
         zeros=zeros_aggregate_path(),
+        # the study's zeros, then one aggregate per height-shift window (issue 13's windows)
+        window_zeros=baseline_zeros(config, zeros_aggregate_path),
     output:
         predictions=zpaths.BASELINE_PREDICTIONS,
         info=zpaths.BASELINE_INFO,
+        windows=zpaths.BASELINE_WINDOWS,
     log:
         "logs/baseline/{name}.log",
     benchmark:
@@ -38,6 +41,7 @@ rule baseline:
         baselines=lambda w: baseline_params(config, w.name)["baselines"],
         model=lambda w: baseline_params(config, w.name)["model"],
         graph=lambda w: baseline_params(config, w.name)["graph"],
+        evaluation=config["evaluation"],
     script:
         "../scripts/baseline.py"
 
@@ -56,6 +60,7 @@ rule evaluate:
         "../envs/learning.yaml"
     params:
         dataset=config["dataset"],
+        evaluation=config["evaluation"],
     script:
         "../scripts/evaluate.py"
 
@@ -114,6 +119,59 @@ rule ab_verdict:
         ab=config["ab"],
     script:
         "../scripts/ab_verdict.py"
+
+
+rule windows_report:
+    """Every rolling-origin window of every A/B run and baseline; the mean over seeds and
+    windows with a bootstrap 95 % interval (zetalab.evaluation.windowed)."""
+    input:
+        run_metrics=ab_run_files("metrics.json"),
+        run_evaluations=ab_run_files("evaluation.json"),
+        baseline_evaluations=baseline_files(BASELINE_NAMES, "evaluation.json"),
+    output:
+        csv=zpaths.WINDOWS_REPORT.format(ext="csv"),
+        md=zpaths.WINDOWS_REPORT.format(ext="md"),
+        html=report(
+            zpaths.WINDOWS_REPORT.format(ext="html"),
+            caption="../report/windows.rst",
+            category="Study Z",
+            subcategory="Windows",
+        ),
+    log:
+        "logs/windows_report.log",
+    conda:
+        "../envs/learning.yaml"
+    params:
+        baselines=BASELINE_NAMES,
+        evaluation=config["evaluation"],
+    script:
+        "../scripts/windows_report.py"
+
+
+rule height_shift:
+    """Runs (not retrained) and baselines at the training height and at each of
+    evaluation.shift_starts, errors in mean spacings (config/height_shift.yaml)."""
+    input:
+        run_metrics=ab_run_files("metrics.json"),
+        run_evaluations=ab_run_files("evaluation.json"),
+        baseline_evaluations=baseline_files(BASELINE_NAMES, "evaluation.json"),
+    output:
+        csv=zpaths.HEIGHT_SHIFT.format(ext="csv"),
+        md=report(
+            zpaths.HEIGHT_SHIFT.format(ext="md"),
+            caption="../report/height_shift.rst",
+            category="Study Z",
+            subcategory="Windows",
+        ),
+    log:
+        "logs/height_shift.log",
+    conda:
+        "../envs/learning.yaml"
+    params:
+        baselines=BASELINE_NAMES,
+        evaluation=config["evaluation"],
+    script:
+        "../scripts/height_shift.py"
 
 
 rule plot_ab_verdict:
@@ -221,5 +279,8 @@ DEFAULT_TARGETS.setdefault("study_z", []).extend(
         zpaths.plot_path("horizon"),
         zpaths.plot_path("spacings"),
         zpaths.plot_path("variance"),
+        zpaths.WINDOWS_REPORT.format(ext="md"),
     ]
+    # the height-shift report when the config places windows at other heights
+    + ([zpaths.HEIGHT_SHIFT.format(ext="md")] if config["evaluation"]["shift_starts"] else [])
 )

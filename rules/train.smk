@@ -43,6 +43,7 @@ rule train:
         metrics=zpaths.RUN_METRICS,
         history=zpaths.RUN_HISTORY,
         predictions=zpaths.RUN_PREDICTIONS,
+        windows=zpaths.RUN_WINDOWS,
     log:
         "logs/train/{cfg}/{variant}/seed{seed}.log",
     benchmark:

@@ -13,4 +13,7 @@ baseline_job(
     info_path=snakemake.output.info,
     model=getattr(snakemake.params, "model", None),
     graph=getattr(snakemake.params, "graph", None),
+    evaluation=snakemake.params.evaluation,
+    window_zeros=list(snakemake.input.window_zeros),
+    windows_path=snakemake.output.windows,
 )

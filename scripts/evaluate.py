@@ -10,4 +10,7 @@ evaluate_job(
     dataset=snakemake.params.dataset,
     output_path=snakemake.output[0],
     metrics_path=snakemake.input.get("metrics"),
+    evaluation=snakemake.params.evaluation,
+    windows_path=snakemake.input.windows,
+    window_zeros=list(snakemake.input.window_zeros),
 )

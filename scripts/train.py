@@ -16,7 +16,8 @@ train_job(
     cfg=snakemake.wildcards.cfg,
     zeros_path=snakemake.input.zeros,
     graph_files=[*snakemake.input.graphs, *snakemake.input.extra],
-    paths=RunPaths(Path(out.metrics), Path(out.history), Path(out.predictions)),
+    paths=RunPaths(Path(out.metrics), Path(out.history), Path(out.predictions), Path(out.windows)),
     threads=snakemake.threads,
     record_failure=snakemake.params.record_failure,
+    window_zeros=list(snakemake.input.window_zeros),
 )

@@ -1,4 +1,5 @@
-"""zeros_aggregate: stream the aligned chunks into zeros_{total}.npy + manifest (thin entry)."""
+"""zeros_aggregate(_from): stream the aligned chunks into zeros_{total}.npy (zeros 1..total) or
+zeros_from{first}_{total}.npy (zeros first..first+total−1) + manifest (thin entry)."""
 
 import logging
 
@@ -8,12 +9,14 @@ from zetalab.zeros.store import aggregate
 log_to(snakemake.log[0])
 log = logging.getLogger("zeros_aggregate")
 total = int(snakemake.wildcards.total)
+first = int(snakemake.wildcards.get("first", 1))
 try:
     manifest = aggregate(
         snakemake.input.chunks,
         snakemake.output.npy,
         total,
         extra={"backend": snakemake.wildcards.backend, "chunk_size": snakemake.params.chunk_size},
+        first=first,
     )
 except Exception:
     log.error("aggregating %d zeros failed; nothing was written", total)

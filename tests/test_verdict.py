@@ -208,8 +208,11 @@ def test_verdict_job_averages_windows_and_writes_outcome_and_margin(tmp_path):
             m.write_text(json.dumps({"variant": variant, "seed": seed, "status": "completed"}))
             base = 0.01 * (seed + 1)
             windows = [
-                {"errors": {"extrapolation": {"mse_height": scale * base * f}, "holdout": {}}}
-                for f in (0.5, 1.5)
+                {
+                    "kind": kind,
+                    "errors": {"extrapolation": {"mse_height": scale * base * f}, "holdout": {}},
+                }
+                for kind, f in (("rolling", 0.5), ("rolling", 1.5), ("shift", 100.0))
             ]
             e.write_text(json.dumps({"errors": windows[0]["errors"], "windows": windows}))
             metrics.append(str(m))

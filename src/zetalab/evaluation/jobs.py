@@ -24,6 +24,8 @@ from zetalab.evaluation.htmlpage import markdown_page
 from zetalab.evaluation.metrics import evaluate_predictions, split_indices, window_spacings
 from zetalab.evaluation.predictions import load_predictions, save_predictions
 from zetalab.evaluation.verdict import RunResult, ab_verdict, verdict_markdown
+from zetalab.evaluation.windowed import baseline_windows, score_study_windows
+from zetalab.evaluation.windows import save_windows
 from zetalab.io import json_safe, read_json, write_json_atomic, write_text_atomic
 from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, make_splits
 from zetalab.learning.features import feature_spec
@@ -33,9 +35,10 @@ log = logging.getLogger("zetalab.evaluate")
 
 
 def dataset_setup(zeros_path: str | Path, dataset: Mapping[str, Any]) -> tuple[ZeroData, Splits]:
-    """Zeros 1..N+2H and the splits of a dataset config section (same for models/baselines)."""
+    """Zeros of nodes 1..N+2H (from dataset.start) and the splits of a dataset config section
+    (same for models and baselines)."""
     N, H = int(dataset["N"]), int(dataset["horizon"])
-    data = load_zero_data(zeros_path, N, H)
+    data = load_zero_data(zeros_path, N, H, int(dataset.get("start", 1)))
     splits = make_splits(N, H, float(dataset["validation_fraction"]), int(dataset["split_seed"]))
     return data, splits
 
@@ -53,16 +56,29 @@ def baseline_job(
     info_path: str | Path,
     model: Mapping[str, Any] | None = None,
     graph: Mapping[str, Any] | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+    window_zeros: Sequence[str | Path] | None = None,
+    windows_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Fit one baseline on train only (choices on extrapolation) and write its predictions
     for nodes 1..N+2H. `model` and `graph` (config sections) give `linear` and `mlp` the
-    GNN's own features."""
+    GNN's own features. With `windows_path`, the baseline also predicts every evaluation
+    window of `evaluation` (zetalab.evaluation.protocol), each fitted on that window's own N
+    observed zeros, choices on its extrapolation block, never its holdout."""
     t0 = time.perf_counter()
     data, splits = dataset_setup(zeros_path, dataset)
     observed = observed_view(data, splits)
     log.info("baseline %s: N=%d, horizon=%d, fitting on train only", name, splits.N, splits.horizon)
     spec = feature_spec(model, graph["primes"]) if model is not None and graph else None
     result = run_baseline(name, observed, params, spec, model)
+    if windows_path is not None:
+        study = {"dataset": dict(dataset), "evaluation": dict(evaluation or {})}
+        sources = list(window_zeros) if window_zeros is not None else [zeros_path]
+        origins, delta = baseline_windows(
+            study, sources, splits, result.delta_pred,
+            lambda obs: run_baseline(name, obs, params, spec, model).delta_pred,
+        )  # fmt: skip
+        save_windows(windows_path, origins, delta)
     elapsed = time.perf_counter() - t0
     info = {
         "name": name,
@@ -93,12 +109,21 @@ def evaluate_job(
     dataset: Mapping[str, Any],
     output_path: str | Path,
     metrics_path: str | Path | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+    windows_path: str | Path | None = None,
+    window_zeros: Sequence[str | Path] | None = None,
 ) -> dict[str, Any]:
-    """Score one predictions file; a run's own resolved dataset section wins over `dataset`."""
+    """Score one predictions file; a run's own resolved dataset section wins over `dataset`.
+
+    With `windows_path` the result also lists every evaluation window (rolling origins, then
+    height-shift windows) with its extrapolation and holdout errors (`windows`).
+    """
     meta: dict[str, Any] = {}
     if metrics_path is not None:
         metrics = read_json(metrics_path)
-        dataset = {**dataset, **(metrics.get("config") or {}).get("dataset", {})}
+        own = metrics.get("config") or {}
+        dataset = {**dataset, **own.get("dataset", {})}
+        evaluation = {**(evaluation or {}), **own.get("evaluation", {})}
         meta = {k: metrics.get(k) for k in ("cfg", "variant", "seed", "status")}
     data, splits = dataset_setup(zeros_path, dataset)
     pred = load_predictions(predictions_path, splits.total)
@@ -108,6 +133,10 @@ def evaluate_job(
         **meta,
         **evaluate_predictions(pred["delta_pred"], data, splits),
     }
+    if windows_path is not None:
+        study = {"dataset": dict(dataset), "evaluation": dict(evaluation or {})}
+        sources = list(window_zeros) if window_zeros is not None else [zeros_path]
+        result["windows"] = score_study_windows(study, sources, windows_path)
     write_json_atomic(output_path, json_safe(result))
     ext = result["errors"]["extrapolation"]
     log.info(
@@ -160,8 +189,10 @@ def _metric(evaluation: Mapping[str, Any], split: str, metric: str) -> float:
 
 
 def _window_metrics(evaluation: Mapping[str, Any], split: str, metric: str) -> list[float]:
-    """The metric on each evaluation window (rolling origins), or on the one window."""
-    windows = evaluation.get("windows") or [evaluation]
+    """The metric on each rolling-origin window (height-shift windows answer another question),
+    or on the study's one window."""
+    windows = [w for w in evaluation.get("windows") or [] if w.get("kind") == "rolling"]
+    windows = windows or [evaluation]
     return [_metric(w, split, metric) for w in windows]
 
 
@@ -265,7 +296,7 @@ def plot_predictions_job(
         splits.N + splits.horizon,
         data.spacing[sl],
         data.gammas[sl],
-        {k: heights_from_deltas(v[sl], horizon) for k, v in shown.items()},
+        {k: heights_from_deltas(v[sl], data.absolute(horizon)) for k, v in shown.items()},
         horizon_path,
     )
     spacings = {

@@ -95,8 +95,9 @@ def evaluate_predictions(delta_pred: np.ndarray, data: ZeroData, splits: Splits)
     for name in ERROR_SPLITS:
         idx = splits.indices(name)
         sl = idx - 1
-        model = prediction_errors(delta_pred[sl], data.gammas[sl], idx, data.spacing[sl])
-        smooth = prediction_errors(np.zeros(len(idx)), data.gammas[sl], idx, data.spacing[sl])
+        n = data.absolute(idx)  # true zero indices (dataset.start)
+        model = prediction_errors(delta_pred[sl], data.gammas[sl], n, data.spacing[sl])
+        smooth = prediction_errors(np.zeros(len(idx)), data.gammas[sl], n, data.spacing[sl])
         errors[name] = {
             **model,
             "n": len(idx),

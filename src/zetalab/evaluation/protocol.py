@@ -9,10 +9,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zetalab.errors import ZetalabError
 from zetalab.evaluation.windows import span, window_origins
+
+if TYPE_CHECKING:
+    from zetalab.learning.dataset import ZeroData
 
 # A paired test needs at least this many seeds (one pair has no spread).
 MIN_VERDICT_SEEDS = 2
@@ -134,3 +137,15 @@ def zero_ranges(config: Mapping[str, Any]) -> list[tuple[int, int]]:
     width = shift_span(config)
     ranges += [(int(s), width) for s in config.get("evaluation", {}).get("shift_starts", [])]
     return ranges
+
+
+def window_zeros(window: Window, total: int, zeros: Sequence[ZeroData]) -> ZeroData:
+    """The window's own zeros, cut from whichever loaded range holds them."""
+    for data in zeros:
+        offset = window.start - data.first_index
+        if 0 <= offset and offset + total <= len(data.gammas):
+            return data.window(offset, total)
+    raise ZetalabError(
+        f"no loaded zeros cover the window {window.start}..{window.start + total - 1}",
+        "compute the aggregate of that window (zetalab.evaluation.protocol.zero_ranges)",
+    )

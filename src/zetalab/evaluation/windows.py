@@ -205,7 +205,9 @@ def window_rows(
     return rows
 
 
-def summarise(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, Any]]:
+def summarise(
+    rows: Sequence[Mapping[str, Any]], metric: str, draws: int = BOOTSTRAP_DRAWS
+) -> list[dict[str, Any]]:
     """Per predictor: mean over seeds and windows with the bootstrap interval, both splits."""
     out = []
     names = list(dict.fromkeys(r["name"] for r in rows))
@@ -216,7 +218,7 @@ def summarise(rows: Sequence[Mapping[str, Any]], metric: str) -> list[dict[str, 
             per_seed: dict[Any, list[float]] = {}
             for r in mine:
                 per_seed.setdefault(r["seed"], []).append(r[f"{split}_{metric}"])
-            ci = bootstrap_interval(per_seed)
+            ci = bootstrap_interval(per_seed, draws=draws)
             summary |= {
                 f"{split}_{metric}_mean": ci["mean"],
                 f"{split}_{metric}_lo": ci["lo"],

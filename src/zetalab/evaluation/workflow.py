@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from zetalab.errors import ZetalabError
-from zetalab.learning.dataset import dataset_total
+from zetalab.evaluation.protocol import zero_ranges
 from zetalab.learning.paths import (
     BASELINE_TARGET,
     RUN_TARGET,
@@ -52,33 +52,46 @@ def baseline_params(config: Mapping[str, Any], name: str) -> dict[str, Any]:
     }
 
 
+def baseline_zeros(config: Mapping[str, Any], zeros_path: Callable[..., str]) -> list[str]:
+    """The zeros aggregates a baseline reads: the study's (through its rolling windows), then
+    one per height-shift window."""
+    return [zeros_path(count, first=first) for first, count in zero_ranges(config)]
+
+
 def evaluation_inputs(
     target: str,
     config: Mapping[str, Any],
     registry: tuple[Mapping[str, dict], Mapping[str, str], Mapping[str, list[str]]],
-    zeros_path: Callable[[int], str],
-) -> dict[str, str]:
-    """Inputs of evaluate for one {target}: predictions, the zeros, and a run's metrics.
+    zeros_path: Callable[..., str],
+) -> dict[str, Any]:
+    """Inputs of evaluate for one {target}: predictions, window predictions, the zeros, and a
+    run's metrics.
 
-    A run reads the same zeros file as its train job (its cfg may change dataset.N); a
-    baseline reads the main config's.
+    A run reads the same zeros files as its train job (its cfg may change dataset.N); a
+    baseline reads the main config's. `window_zeros` holds one aggregate per range of
+    zetalab.evaluation.protocol.zero_ranges (the rolling windows, each height-shift window).
     """
     if m := _RUN.fullmatch(target):
         from zetalab.learning.workflow import train_inputs
 
-        zeros = train_inputs(config, registry, m["cfg"], m["variant"], zeros_path)["zeros"]
+        zeros = train_inputs(config, registry, m["cfg"], m["variant"], zeros_path)
         base = run_dir(m["cfg"], m["variant"], m["seed"])
         return {
             "predictions": f"{base}/predictions.npz",
+            "windows": f"{base}/windows.npz",
             "metrics": f"{base}/metrics.json",
-            "zeros": zeros,
+            "zeros": zeros["zeros"],
+            "window_zeros": zeros["window_zeros"],
         }
     if m := _BASELINE.fullmatch(target):
         base = baseline_dir(m["name"])
+        windows = baseline_zeros(config, zeros_path)
         return {
             "predictions": f"{base}/predictions.npz",
+            "windows": f"{base}/windows.npz",
             "info": f"{base}/fit_info.json",
-            "zeros": zeros_path(dataset_total(config["dataset"])),
+            "zeros": windows[0],
+            "window_zeros": windows,
         }
     raise ZetalabError(
         f"cannot evaluate {target!r}",

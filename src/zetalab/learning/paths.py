@@ -25,17 +25,23 @@ RUN_DIR = "results/runs/{cfg}/{variant}/seed{seed}"
 RUN_METRICS = f"{RUN_DIR}/metrics.json"
 RUN_HISTORY = f"{RUN_DIR}/history.csv"
 RUN_PREDICTIONS = f"{RUN_DIR}/predictions.npz"
+# (W, 2H) predictions of every evaluation window (zetalab.evaluation.windows format)
+RUN_WINDOWS = f"{RUN_DIR}/windows.npz"
 
 # -- evaluate stage ------------------------------------------------------------------------
 BASELINE_DIR = "results/baselines/{name}"
 BASELINE_PREDICTIONS = f"{BASELINE_DIR}/predictions.npz"
 BASELINE_INFO = f"{BASELINE_DIR}/fit_info.json"
+BASELINE_WINDOWS = f"{BASELINE_DIR}/windows.npz"
 # results/{target}/evaluation.json, target = runs/<cfg>/<variant>/seed<k> or baselines/<name>
 EVALUATION = "results/{target}/evaluation.json"
 RUN_TARGET = "runs/{cfg}/{variant}/seed{seed}"
 BASELINE_TARGET = "baselines/{name}"
 LEADERBOARD = "results/leaderboard.{ext}"
 AB_VERDICT = "results/ab_verdict.{ext}"
+# the rolling-origin report and the height-shift report (issue 13's protocol)
+WINDOWS_REPORT = "results/windows.{ext}"
+HEIGHT_SHIFT = "results/height_shift.{ext}"
 PLOT = "results/plots/{name}.png"
 
 # Wildcard constraints shared by the rules.

@@ -17,10 +17,10 @@ import numpy as np
 
 from zetalab.errors import ZetalabError
 from zetalab.evaluation.protocol import (
-    Window,
     evaluation_windows,
     study_start,
     window_config,
+    window_zeros,
     zero_ranges,
 )
 from zetalab.evaluation.windows import save_windows
@@ -44,18 +44,6 @@ def load_window_zeros(config: dict[str, Any], zeros: Sequence[str | Path]) -> li
         load_zero_data(path, ds["N"], ds["horizon"], first, count)
         for path, (first, count) in zip(zeros, ranges, strict=True)
     ]
-
-
-def window_zeros(window: Window, total: int, zeros: Sequence[ZeroData]) -> ZeroData:
-    """The window's own zeros, cut from whichever loaded range holds them."""
-    for data in zeros:
-        offset = window.start - data.first_index
-        if 0 <= offset and offset + total <= len(data.gammas):
-            return data.window(offset, total)
-    raise ZetalabError(
-        f"no loaded zeros cover the window {window.start}..{window.start + total - 1}",
-        "compute the aggregate of that window (zetalab.evaluation.protocol.zero_ranges)",
-    )
 
 
 def window_predictions(

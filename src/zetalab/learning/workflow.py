@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from zetalab.errors import ZetalabError
+from zetalab.evaluation.protocol import zero_ranges
 from zetalab.learning.dataset import dataset_total
 from zetalab.learning.graph import validate_primes
 from zetalab.learning.partition import check_num_parts
@@ -94,14 +95,18 @@ def train_inputs(
     registry: RunRegistry,
     cfg: str,
     variant: str,
-    zeros_path: Callable[[int], str],
+    zeros_path: Callable[..., str],
 ) -> dict[str, Any]:
-    """Named inputs of one train job: zeros, run_config, graphs and extra (see rules/train.smk)."""
+    """Named inputs of one train job: zeros (the study's), window_zeros (one aggregate per range
+    of zetalab.evaluation.protocol.zero_ranges), run_config, graphs and extra."""
     _, run_config_files, run_config_inputs = registry
     resolved = static_run_config(config, registry, cfg, variant)
     source = resolved if resolved is not None else config
+    # the study's zeros (through its rolling windows), then one aggregate per height-shift window
+    windows = [zeros_path(count, first=first) for first, count in zero_ranges(source)]
     return {
-        "zeros": zeros_path(dataset_total(source["dataset"])),
+        "zeros": windows[0],
+        "window_zeros": windows,
         "run_config": run_config_file(cfg, run_config_files),
         "graphs": run_graph_files(resolved) if resolved is not None else [],
         "extra": list(run_config_inputs.get(cfg, [])),

@@ -1,0 +1,272 @@
+"""The evaluate stage's window work: baselines on every evaluation window, and the scoring of
+any predictor's windows.npz against the true zeros (zetalab.evaluation.protocol.Window).
+
+A baseline is cheap and has no trained state to keep fixed, so on a window other than the
+study's own it is fitted as the baseline rule fits it: on that window's N observed zeros,
+its choices on that window's extrapolation block, never on its holdout. A model is not
+refitted (zetalab.learning.transfer). The comparison therefore leans towards the baselines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zetalab.errors import ZetalabError
+from zetalab.evaluation.baselines import Observed, observed_view
+from zetalab.evaluation.htmlpage import markdown_page
+from zetalab.evaluation.protocol import (
+    ROLLING,
+    SHIFT,
+    Window,
+    evaluation_windows,
+    study_start,
+    window_zeros,
+    zero_ranges,
+)
+from zetalab.evaluation.windows import (
+    WINDOW_SPLITS,
+    bootstrap_interval,
+    load_windows,
+    score_window,
+    summarise,
+    windows_markdown,
+)
+from zetalab.io import read_json, write_text_atomic
+from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, total_nodes
+
+
+def load_ranges(study: Mapping[str, Any], sources: Sequence[str | Path]) -> list[ZeroData]:
+    """The zeros of each range of zero_ranges(study), one aggregate each (same order)."""
+    ds = study["dataset"]
+    ranges = zero_ranges(study)
+    if len(sources) < len(ranges):
+        raise ZetalabError(
+            f"{len(sources)} zeros files for the {len(ranges)} ranges {ranges}",
+            "pass one aggregate per range (zetalab.evaluation.workflow)",
+        )
+    return [
+        load_zero_data(path, ds["N"], ds["horizon"], first, count)
+        for path, (first, count) in zip(sources, ranges, strict=False)
+    ]
+
+
+def _window_data(start: int, total: int, loaded: Sequence[ZeroData]) -> ZeroData:
+    return window_zeros(Window(ROLLING, start), total, loaded)
+
+
+def baseline_windows(
+    study: Mapping[str, Any],
+    sources: Sequence[str | Path],
+    splits: Splits,
+    study_pred: np.ndarray,
+    predict: Callable[[Observed], np.ndarray],
+) -> tuple[list[int], np.ndarray]:
+    """Origins and (W, 2H) δ̂ of a baseline on every window of the study."""
+    ds = study["dataset"]
+    N, H = int(ds["N"]), int(ds["horizon"])
+    total = total_nodes(N, H)
+    windows = evaluation_windows(study)
+    loaded = load_ranges(study, sources) if len(windows) > 1 else []
+    out = np.empty((len(windows), 2 * H))
+    for i, window in enumerate(windows):
+        if window.start == study_start(study):
+            pred = np.asarray(study_pred)
+        else:
+            data = _window_data(window.start, total, loaded)
+            pred = np.asarray(predict(observed_view(data, splits)))
+        out[i] = pred[N:total]
+    return [w.origin(N) for w in windows], out
+
+
+def score_study_windows(
+    study: Mapping[str, Any], sources: Sequence[str | Path], windows_path: str | Path
+) -> list[dict[str, Any]]:
+    """Every window of windows.npz scored: kind, start, absolute origin, errors per block."""
+    ds = study["dataset"]
+    N, H = int(ds["N"]), int(ds["horizon"])
+    total = total_nodes(N, H)
+    windows = evaluation_windows(study)
+    delta = load_windows(windows_path, [w.origin(N) for w in windows], H)
+    loaded = load_ranges(study, sources)
+    out = []
+    for k, (window, pred) in enumerate(zip(windows, delta, strict=True)):
+        data = _window_data(window.start, total, loaded)
+        scored = score_window(pred, data.gammas, data.spacing, N, H, data.first_index)
+        out.append(
+            {
+                "window": k,
+                "kind": window.kind,
+                "start": window.start,
+                "origin": window.origin(N),
+                "height": float(data.gammas[N]),
+                "errors": scored["errors"],
+            }
+        )
+    return out
+
+
+def _rows(
+    runs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    baselines: Mapping[str, Mapping[str, Any]],
+    metric: str,
+    kind: str,
+) -> list[dict[str, Any]]:
+    """One row per (predictor, seed, window of `kind`) from evaluation.json contents."""
+    rows = []
+    sources = [(str(m["variant"]), "model", int(m["seed"]), e) for m, e in runs]
+    sources += [(name, "baseline", None, e) for name, e in baselines.items()]
+    for name, what, seed, evaluation in sources:
+        for w in evaluation.get("windows") or []:
+            if w["kind"] != kind:
+                continue
+            row = {
+                "name": name,
+                "kind": what,
+                "seed": seed,
+                "window": w["window"],
+                "start": w["start"],
+                "origin": w["origin"],
+                "height": w["height"],
+            }
+            for split in WINDOW_SPLITS:
+                value = w["errors"][split].get(metric)
+                row[f"{split}_{metric}"] = math.nan if value is None else float(value)
+            rows.append(row)
+    return rows
+
+
+def windows_report(
+    runs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    baselines: Mapping[str, Mapping[str, Any]],
+    metric: str,
+    draws: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    """Rolling windows: every window's row, the per-predictor summary with its bootstrap
+    interval, and the markdown report."""
+    rows = _rows(runs, baselines, metric, ROLLING)
+    summary = summarise(rows, metric, draws)
+    return rows, summary, windows_markdown(rows, summary, metric)
+
+
+def height_shift_report(
+    runs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    baselines: Mapping[str, Mapping[str, Any]],
+    metric: str,
+    draws: int,
+) -> tuple[list[dict[str, Any]], str]:
+    """Per predictor and height: the training height (the rolling windows) and each shift
+    window, mean over seeds with a bootstrap interval over seeds (and windows at the training
+    height); errors in `metric` (mean spacings compare across heights)."""
+    table = []
+    for kind in (ROLLING, SHIFT):
+        rows = _rows(runs, baselines, metric, kind)
+        groups: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+        for r in rows:
+            key = (r["name"], None if kind == ROLLING else r["start"])
+            groups.setdefault(key, []).append(r)
+        for (name, start), members in groups.items():
+            entry = {
+                "name": name,
+                "kind": members[0]["kind"],
+                "where": "training height" if start is None else f"zero {start:,}",
+                "height": float(np.mean([m["height"] for m in members])),
+                "seeds": len({m["seed"] for m in members}),
+            }
+            for split in WINDOW_SPLITS:
+                per_seed: dict[Any, list[float]] = {}
+                for m in members:
+                    per_seed.setdefault(m["seed"], []).append(m[f"{split}_{metric}"])
+                ci = bootstrap_interval(per_seed, draws=draws)
+                entry |= {
+                    f"{split}_mean": ci["mean"],
+                    f"{split}_lo": ci["lo"],
+                    f"{split}_hi": ci["hi"],
+                }
+            table.append(entry)
+    lines = [
+        f"# Height shift ({metric})",
+        "",
+        "Models trained near one height (not retrained) and baselines (fitted on each window's "
+        "own observed zeros) scored on windows at other heights; mean over seeds with a "
+        "bootstrap 95 % interval. The holdout is reported only.",
+        "",
+        "| predictor | kind | where | mean height | seeds | extrapolation [95 % CI] "
+        "| holdout [95 % CI] |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t in sorted(table, key=lambda t: (t["name"], t["height"])):
+        cells = [
+            f"{_fmt(t[f'{sp}_mean'])} [{_fmt(t[f'{sp}_lo'])}, {_fmt(t[f'{sp}_hi'])}]"
+            for sp in WINDOW_SPLITS
+        ]
+        lines.append(
+            f"| {t['name']} | {t['kind']} | {t['where']} | {t['height']:.6g} | {t['seeds']} "
+            f"| {cells[0]} | {cells[1]} |"
+        )
+    return table, "\n".join(lines) + "\n"
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.4g}"
+
+
+def _read_all(
+    run_metrics: Sequence[str],
+    run_evaluations: Sequence[str],
+    baseline_names: Sequence[str],
+    baseline_evaluations: Sequence[str],
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], dict[str, dict[str, Any]]]:
+    runs = [(read_json(m), read_json(e)) for m, e in zip(run_metrics, run_evaluations, strict=True)]
+    bases = {n: read_json(e) for n, e in zip(baseline_names, baseline_evaluations, strict=True)}
+    return runs, bases
+
+
+def _csv(rows: Sequence[Mapping[str, Any]]) -> str:
+    import pandas as pd
+
+    return pd.DataFrame(list(rows)).to_csv(index=False, float_format="%.6g")
+
+
+def windows_report_job(
+    run_metrics: Sequence[str],
+    run_evaluations: Sequence[str],
+    baseline_names: Sequence[str],
+    baseline_evaluations: Sequence[str],
+    evaluation: Mapping[str, Any],
+    csv_path: str | Path,
+    md_path: str | Path,
+    html_path: str | Path,
+) -> list[dict[str, Any]]:
+    """results/windows.{csv,md,html}: every rolling window, and the mean with its interval."""
+    runs, bases = _read_all(run_metrics, run_evaluations, baseline_names, baseline_evaluations)
+    metric = evaluation["metric"]
+    rows, summary, markdown = windows_report(runs, bases, metric, evaluation["bootstrap_draws"])
+    write_text_atomic(csv_path, _csv([{"row": "window", **r} for r in rows]
+                                     + [{"row": "mean", **s} for s in summary]))  # fmt: skip
+    write_text_atomic(md_path, markdown)
+    write_text_atomic(html_path, markdown_page("Rolling-origin evaluation", markdown))
+    return summary
+
+
+def height_shift_job(
+    run_metrics: Sequence[str],
+    run_evaluations: Sequence[str],
+    baseline_names: Sequence[str],
+    baseline_evaluations: Sequence[str],
+    evaluation: Mapping[str, Any],
+    csv_path: str | Path,
+    md_path: str | Path,
+) -> list[dict[str, Any]]:
+    """results/height_shift.{csv,md}: each predictor at its training height and at the others."""
+    runs, bases = _read_all(run_metrics, run_evaluations, baseline_names, baseline_evaluations)
+    table, markdown = height_shift_report(
+        runs, bases, evaluation["metric"], evaluation["bootstrap_draws"]
+    )
+    write_text_atomic(csv_path, _csv(table))
+    write_text_atomic(md_path, markdown)
+    return table
