@@ -180,3 +180,28 @@ def test_a_bad_setting_stops_the_workflow_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "model.residual is true but model.estimate.num_primes = 0" in proc.stderr + proc.stdout
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("primes", "hops"), [([2, 3, 5, 7, 11, 13], (8, 16)), ([2, 3, 5, 7, 11, 13, 67], (2, 3))]
+)
+def test_hops_from_the_holdout_to_the_nearest_observed_node(primes, hops):
+    """docs/learning.md: node N + k is ⌈k / max(p)⌉ hops from the nodes 1..N (BFS on the
+    real graph, N = 10,000, H = 100): 8–16 for the default primes, beyond 3 layers; adding
+    67 brings every holdout node within 3 hops."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    from zetalab.learning.graph import build_graph
+
+    n_train, horizon = 10_000, 100
+    graph = build_graph(n_train + 2 * horizon, primes)
+    m = graph.num_nodes + 1  # one extra node joined to every train node: the observed set
+    src = np.r_[graph.src, np.full(n_train, m - 1)]
+    dst = np.r_[graph.dst, np.arange(n_train)]
+    adj = coo_matrix((np.ones(len(src)), (src, dst)), shape=(m, m))
+    dist = shortest_path(adj, directed=False, unweighted=True, indices=m - 1) - 1
+    holdout = dist[n_train + horizon : n_train + 2 * horizon]
+    assert (holdout.min(), holdout.max()) == hops
+    k = np.arange(1, 2 * horizon + 1)
+    np.testing.assert_array_equal(dist[n_train:-1], np.ceil(k / max(primes)))
