@@ -175,6 +175,11 @@ def os_sweep(decades: list[int], os_count: int = 20_000, sample: int = 4) -> Non
             f"{err:.1e} | {meta['count_check'].get('method', 'arb')} | {flint_s:.2f} |",
             flush=True,
         )
+        # the workflow's default chunk_size: the per-block frame and grid weigh more
+        began = time.perf_counter()
+        compute_range("rs", start, 5_000)
+        wall = time.perf_counter() - began
+        print(f"| {start:,} | rs ({label}) | 5,000 | {wall:.2f} | {_rate(5_000 / wall)} | | | |")
         plain_count = max(200, os_count // 10 ** max(0, e - 9))
         began = time.perf_counter()
         plain, stats = compute_rs(start, start + plain_count - 1, evaluator="rs")
