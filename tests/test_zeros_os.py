@@ -59,3 +59,14 @@ def test_cost_model_picks_os_only_where_it_pays():
     assert not os_is_faster(300, 70_000)  # n ≈ 10⁶: 300 terms, plain is as cheap
     assert os_is_faster(22_000, 70_000)  # n ≈ 10¹⁰
     assert not os_is_faster(200_000, 100)  # a handful of points never pays the set-up
+
+
+def test_os_across_a_change_of_the_number_of_terms():
+    """m = ⌊√(t/2π)⌋ grows from 999 to 1000 inside the block: that term is added directly."""
+    t0 = 2 * np.pi * 1000**2 - 700.0
+    plain, fast = Frame(t0, t0 + 1500.0), OSFrame(t0, t0 + 1500.0)
+    assert fast.m_lo == 999
+    h = np.linspace(0.0, 1500.0, 3001)
+    diff = np.abs(plain.z(h, derivs=True)[0] - fast.z(h, derivs=True)[0])
+    assert np.all(diff < fast.error_bound(h) + z_error_bound(t0 + h, h))
+    assert diff.max() < 1e-9
