@@ -1,14 +1,50 @@
-# Worker container for `snakemake --profile gcp-batch`: Google Batch runs every job in it.
-# CUDA PyTorch on Python 3.11 and this project with exactly the versions of pyproject.toml
-# (all other packages at the versions of requirements.lock). tests/test_environments.py checks
-# this file against both. Build and push: docs/cloud.md.
+# Worker containers for `snakemake --profile gcp-batch`: Google Batch runs every job in one of
+# two images built from this file, both with this project installed at exactly the versions of
+# pyproject.toml (all other packages at the versions of requirements.lock):
+#   cpu  (`--target cpu`): python:3.11-slim and the CPU build of torch, ~1.5 GB; every CPU rule.
+#   gpu  (the last stage, the default): CUDA runtime and the CUDA build of torch; GPU rules only.
+# The profile names them $ZETALAB_IMAGE_REPO/worker-{cpu,gpu}:src-<hash of src/, pyproject.toml,
+# requirements.lock and this file>; `python -m zetalab.cloud.images build` builds and pushes
+# both under those names (docs/cloud.md). tests/test_environments.py checks this file.
+ARG CPU_IMAGE=python:3.11-slim-bookworm
 ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
-FROM ${CUDA_IMAGE}
-
 ARG PYTHON_VERSION=3.11
 ARG PIP_VERSION=25.3
 ARG TORCH_VERSION=2.13.0
 
+# --- cpu ---------------------------------------------------------------------------------------
+FROM ${CPU_IMAGE} AS cpu
+ARG PIP_VERSION
+ARG TORCH_VERSION
+ENV PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+# git: Snakemake's source deployment.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates git \
+ && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/venv
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+WORKDIR /opt/zetalab
+COPY pyproject.toml requirements.lock README.md ./
+COPY src ./src
+# torch first, from PyTorch's CPU index (the PyPI wheel bundles ~3 GB of CUDA libraries); its
+# version 2.13.0+cpu satisfies the lock's torch==2.13.0, so the project install keeps it.
+RUN cp requirements.lock /tmp/constraints.txt \
+ && python -m pip install "pip==${PIP_VERSION}" \
+ && python -m pip install --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}" \
+ && python -m pip install -c /tmp/constraints.txt . \
+ && python -m pip check \
+ && python -c "import torch, zetalab; assert torch.__version__.split('+')[0] == '${TORCH_VERSION}' and torch.version.cuda is None"
+WORKDIR /tmp/workdir
+CMD ["bash"]
+
+# --- gpu (default target) ----------------------------------------------------------------------
+FROM ${CUDA_IMAGE}
+ARG PYTHON_VERSION
+ARG PIP_VERSION
+ARG TORCH_VERSION
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -38,7 +74,7 @@ RUN cp requirements.lock /tmp/constraints.txt \
  && python -m pip install "pip==${PIP_VERSION}" \
  && python -m pip install -c /tmp/constraints.txt . \
  && python -m pip check \
- && python -c "import torch, zetalab; assert torch.__version__.split('+')[0] == '${TORCH_VERSION}'"
+ && python -c "import torch, zetalab; assert torch.__version__.split('+')[0] == '${TORCH_VERSION}' and torch.version.cuda"
 
 WORKDIR /tmp/workdir
 CMD ["bash"]

@@ -112,6 +112,8 @@ rule zeros_check:
     input:
         npy="data/zeros/{backend}/zeros_{total}.npy",
         manifest="data/zeros/{backend}/zeros_{total}.manifest.json",
+        # the reference table, staged through storage where workers share no file system
+        odlyzko=ODLYZKO_INPUT,
     output:
         report(
             "results/zeros/check_{backend}_{total}.json",

@@ -10,9 +10,9 @@ from zetalab.zeros.check import check_aggregate
 
 log_to(snakemake.log[0])
 log = logging.getLogger("zeros_check")
-report = check_aggregate(
-    snakemake.input.npy, sample=snakemake.params.sample, odlyzko=snakemake.params.odlyzko
-)
+# On a cloud worker the table arrives as a storage input (rules/cloud.smk); else the config's path.
+odlyzko = snakemake.input.get("odlyzko") or snakemake.params.odlyzko
+report = check_aggregate(snakemake.input.npy, sample=snakemake.params.sample, odlyzko=odlyzko)
 log.info("%s", json.dumps(report, indent=2))
 if not report["passed"]:
     log.error("FAILED: %s", report["violations"])

@@ -3,6 +3,9 @@ names it, read from the same command line Snakemake parses (profiles and environ
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,24 +15,38 @@ from pathlib import Path
 import pytest
 
 from zetalab.cloud import preflight
+from zetalab.cloud.images import worker_images
 from zetalab.cloud.preflight import CloudSettings, settings_from_cli
 from zetalab.errors import ZetalabError
 
 REPO = Path(__file__).resolve().parents[1]
+IMAGE_REPO = "europe-west4-docker.pkg.dev/zl-test-project/zetalab"
 VARS = {
     "ZETALAB_GCP_PROJECT": "zl-test-project",
     "ZETALAB_GCP_REGION": "europe-west4",
     "ZETALAB_GCS_BUCKET": "zl-bucket",
-    "ZETALAB_WORKER_IMAGE": "europe-west4-docker.pkg.dev/zl-test-project/zetalab/worker:0.1.0",
+    "ZETALAB_IMAGE_REPO": IMAGE_REPO,
 }
+IMAGES = worker_images(IMAGE_REPO)
+COMPLETE = CloudSettings(
+    executor="zetalab-batch",
+    batch_project="zl-test-project",
+    batch_region="europe-west4",
+    container_image=IMAGES.cpu,
+    rule_images=(IMAGES.gpu,),
+    storage_provider="gcs",
+    storage_prefix="gcs://zl-bucket/zetalab",
+    storage_project="zl-test-project",
+)
 
 
 @pytest.fixture
 def cloud_env(monkeypatch):
     """All four variables set; tests delete the one they are about."""
     monkeypatch.chdir(REPO)  # `--profile gcp-batch` is found in the working directory
-    for name in ("SNAKEMAKE_GOOGLEBATCH_PROJECT", "SNAKEMAKE_GOOGLEBATCH_REGION"):
-        monkeypatch.delenv(name, raising=False)
+    for plugin in ("GOOGLEBATCH", "ZETALAB_BATCH"):
+        for name in ("PROJECT", "REGION"):
+            monkeypatch.delenv(f"SNAKEMAKE_{plugin}_{name}", raising=False)
     monkeypatch.delenv("SNAKEMAKE_STORAGE_GCS_PROJECT", raising=False)
     for name, value in VARS.items():
         monkeypatch.setenv(name, value)
@@ -50,14 +67,13 @@ def problems_text(settings: CloudSettings) -> str:
 
 def test_profile_resolves_every_setting_from_the_environment(cloud_env):
     settings = profile_settings()
-    assert settings == CloudSettings(
-        executor="googlebatch",
-        batch_project="zl-test-project",
-        batch_region="europe-west4",
-        container_image=VARS["ZETALAB_WORKER_IMAGE"],
-        storage_provider="gcs",
-        storage_prefix="gcs://zl-bucket/zetalab",
-        storage_project="zl-test-project",
+    # the CPU image for all rules, the GPU image for GPU rules, both tagged with the source hash
+    tag = worker_images(IMAGE_REPO).cpu.rsplit(":", 1)[1]
+    assert re.fullmatch(r"src-[0-9a-f]{16}", tag)
+    assert settings.container_image == f"{IMAGE_REPO}/worker-cpu:{tag}"
+    assert settings.rule_images == (f"{IMAGE_REPO}/worker-gpu:{tag}",)
+    assert dataclasses.replace(settings, container_image=None, rule_images=()) == (
+        dataclasses.replace(COMPLETE, container_image=None, rule_images=())
     )
     preflight.preflight(settings, reach_bucket=False)  # complete: no problem
 
@@ -68,7 +84,10 @@ def test_profile_resolves_every_setting_from_the_environment(cloud_env):
         ("ZETALAB_GCP_PROJECT", "the Google Cloud project id"),
         ("ZETALAB_GCP_REGION", "the Google Batch region"),
         ("ZETALAB_GCS_BUCKET", "the GCS bucket that holds all data"),
-        ("ZETALAB_WORKER_IMAGE", "the worker container built from ./Dockerfile"),
+        (
+            "ZETALAB_IMAGE_REPO",
+            "the Artifact Registry repository of the worker images built from ./Dockerfile",
+        ),
     ],
 )
 def test_each_missing_variable_is_named(cloud_env, variable, said):
@@ -94,37 +113,56 @@ def test_malformed_values_are_named(cloud_env):
     assert "ZETALAB_GCP_PROJECT='My_Project' is not a valid Google Cloud project id" in text
 
 
-def test_bucket_given_as_url_is_explained(cloud_env):
-    cloud_env.setenv("ZETALAB_GCS_BUCKET", "gs://zl-bucket")
+@pytest.mark.parametrize("value", ["gs://zl-bucket", "gs://zl-bucket/", "gcs://zl-bucket"])
+def test_bucket_given_as_url_is_explained(cloud_env, value):
+    cloud_env.setenv("ZETALAB_GCS_BUCKET", value)
     text = problems_text(profile_settings())
-    assert "not a valid bucket name" in text or "is not a GCS URL" in text
+    assert "ZETALAB_GCS_BUCKET must be the bucket name alone, without" in text
+    assert "export ZETALAB_GCS_BUCKET=zl-bucket" in text
+    assert "is not a valid bucket name" not in text
+
+
+def test_unknown_region_is_refused(cloud_env):
+    cloud_env.setenv("ZETALAB_GCP_REGION", "mars-north1")
+    text = problems_text(profile_settings())
+    assert "ZETALAB_GCP_REGION='mars-north1' is not a Google Cloud region" in text
+
+
+def test_invalid_image_name_is_refused(cloud_env):
+    cloud_env.setenv("ZETALAB_IMAGE_REPO", "not an image")
+    text = problems_text(profile_settings())
+    assert "'not an image/worker-cpu:src-" in text and "is not a valid container image name" in text
+    settings = dataclasses.replace(COMPLETE, container_image="not an image")
+    assert "'not an image' is not a valid container image name" in problems_text(settings)
+
+
+def test_a_stale_or_unset_gpu_image_is_refused():
+    settings = dataclasses.replace(COMPLETE, rule_images=("$ZETALAB_IMAGE_REPO/worker-gpu:src-0",))
+    assert "ZETALAB_IMAGE_REPO is not set" in problems_text(settings)
 
 
 def test_batch_without_gcs_storage_is_refused():
     settings = CloudSettings(
-        executor="googlebatch",
+        executor="zetalab-batch",
         batch_project="zl-test-project",
         batch_region="europe-west4",
-        container_image=VARS["ZETALAB_WORKER_IMAGE"],
+        container_image=IMAGES.cpu,
     )
     assert "default storage provider must be gcs" in problems_text(settings)
 
 
 def test_default_snakemake_image_is_not_a_worker():
-    settings = CloudSettings(
-        executor="googlebatch",
-        batch_project="zl-test-project",
-        batch_region="europe-west4",
-        container_image="snakemake/snakemake:v9.27.1",
-        storage_provider="gcs",
-        storage_prefix="gcs://zl-bucket/zetalab",
-        storage_project="zl-test-project",
-    )
-    assert "ZETALAB_WORKER_IMAGE is not set" in problems_text(settings)
+    settings = dataclasses.replace(COMPLETE, container_image="snakemake/snakemake:v9.27.1")
+    assert "ZETALAB_IMAGE_REPO is not set" in problems_text(settings)
 
 
 def test_local_runs_are_not_checked():
-    preflight.preflight(CloudSettings(executor="local"))  # no cloud in use: nothing to check
+    """The same broken settings stop a Batch run and pass untouched on a local run."""
+    broken = dataclasses.replace(
+        COMPLETE, batch_region="mars-north1", container_image="not an image"
+    )
+    assert "mars-north1" in problems_text(broken)
+    preflight.preflight(dataclasses.replace(broken, executor="local", storage_provider=None))
 
 
 def test_unreachable_storage_endpoint_fails_fast(monkeypatch):
@@ -141,7 +179,7 @@ def test_unreachable_storage_endpoint_fails_fast(monkeypatch):
 
 def test_settings_from_cli_sees_command_line_overrides(cloud_env):
     settings = settings_from_cli(
-        ["--profile", "gcp-batch", "--googlebatch-region", "us-central1", "-n"]
+        ["--profile", "gcp-batch", "--zetalab-batch-region", "us-central1", "-n"]
     )
     assert settings.batch_region == "us-central1"
 
@@ -152,14 +190,76 @@ def test_root_symlink_is_the_profile():
     assert (link / "config.yaml").is_file()
 
 
-def test_preflight_is_wired_into_the_snakefile():
+def test_preflight_is_included_before_any_rule():
     snakefile = (REPO / "Snakefile").read_text()
     common = snakefile.index('include: "rules/common.smk"')
     assert common < snakefile.index('include: "rules/cloud.smk"') < snakefile.index("rule all")
+
+
+def test_snakemake_with_the_profile_stops_at_parse_time_on_a_bad_region(tmp_path):
+    """`snakemake --profile gcp-batch` itself runs the preflight when it reads the Snakefile:
+    a bad region stops it with the preflight's message, before any DAG or upload."""
+    with socket.socket() as sock:  # the storage plugin needs an endpoint, never reached
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZETALAB_", "SNAKEMAKE_"))}
+    env.update(
+        VARS, ZETALAB_GCP_REGION="mars-north1", STORAGE_EMULATOR_HOST=f"http://127.0.0.1:{port}"
+    )
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text((REPO / "config" / "config.yaml").read_text())
+    snakemake = Path(sys.executable).parent / "snakemake"
     proc = subprocess.run(
-        [sys.executable, "-c", "import zetalab.cloud.preflight as p; print(p.BUCKET_VAR)"],
+        [str(snakemake), "--profile", "gcp-batch", "-n", "-d", str(tmp_path)],
+        cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
-        check=True,
+        timeout=300,
     )
-    assert proc.stdout.strip() == "ZETALAB_GCS_BUCKET"
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "ZETALAB_GCP_REGION='mars-north1' is not a Google Cloud region" in output
+    assert "nothing was submitted" in output
+
+
+@pytest.mark.parametrize(
+    ("message", "advice"),
+    [
+        (
+            "caller does not have serviceusage.services.use access to the Google Cloud project",
+            ["roles/serviceusage.serviceUsageConsumer on project zl-test-project"],
+        ),
+        (
+            "does not have storage.buckets.get access",
+            [
+                "roles/storage.objectAdmin and roles/storage.legacyBucketReader on the bucket",
+                "roles/serviceusage.serviceUsageConsumer",
+            ],
+        ),
+    ],
+)
+def test_forbidden_bucket_names_the_roles_to_grant(monkeypatch, message, advice):
+    """A 403 from GCS (raised by the storage client itself, at its API boundary)."""
+    from google.api_core import exceptions
+    from google.cloud import storage
+
+    def forbidden(self, *args, **kwargs):
+        raise exceptions.Forbidden(message)
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:9")
+    monkeypatch.setattr(storage.Bucket, "exists", forbidden)
+    with pytest.raises(ZetalabError) as info:
+        preflight.check_bucket("zl-bucket", "zl-test-project")
+    text = str(info.value)
+    assert "bucket gs://zl-bucket is not accessible" in text
+    for role in advice:
+        assert role in text
+
+
+def test_missing_reference_table_is_refused_for_cloud_runs(tmp_path):
+    config = {"zeros": {"odlyzko_table": "../shared/data/odlyzko_zeros1.txt"}}
+    problems = preflight.reference_problems(config, tmp_path)
+    assert len(problems) == 1 and "zeros.odlyzko_table" in problems[0]
+    (tmp_path / "table.txt").write_text("14.134725142\n")
+    assert preflight.reference_problems({"zeros": {"odlyzko_table": "table.txt"}}, tmp_path) == []

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,34 +16,45 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
+from snakemake_executor_plugin_zetalab_batch import (
+    CHECKPOINT_PROJECT_VAR,
+    CHECKPOINT_STORE_VAR,
+    JOB_EXIT_CODES,
+    PREEMPTION_EXIT_CODES,
+    REQUIRE_CUDA_VAR,
+)
+from zetalab.cloud import checkpoint_sync, gpu
 from zetalab.cloud.recording import read_records
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 EMULATOR = str(BIN / "gcp-storage-emulator")
-IMAGE = "europe-west4-docker.pkg.dev/zl-test-project/zetalab/worker:0.1.0"
+IMAGE_REPO = "europe-west4-docker.pkg.dev/zl-test-project/zetalab"
 PROJECT = "zl-test-project"
 COS_IMAGE = "projects/batch-custom-image/global/images/family/batch-cos-stable-official"
+ODLYZKO = REPO.parent / "shared" / "data" / "odlyzko_zeros1.txt"
 
-# rule -> (machine type, accelerator or None, memory MiB, max run duration, spot)
-CPU_DEFAULT = ("e2-standard-4", None, 14000, "3600s", False)
+# rule -> (machine type, accelerator or None, memory MiB, max run duration, spot, vCPUs = threads,
+#          scratch disk GB)
+CPU_DEFAULT = ("e2-standard-4", None, 14000, "3600s", False, None, 20)
 EXPECTED = {
-    "zeros_chunk": ("e2-standard-2", None, 6000, "7200s", True),
-    "zeros_aggregate": ("n2-standard-4", None, 14000, "14400s", False),
-    "zeros_check": ("n2-standard-4", None, 14000, "7200s", False),
-    "graph_build": ("n2-highmem-8", None, 58000, "14400s", False),
-    "graph_partition": ("n2-highmem-16", None, 120000, "43200s", False),
-    "baseline": ("n2-standard-8", None, 28000, "14400s", False),
-    "evaluate": ("n2-standard-8", None, 28000, "7200s", False),
-    "spectral_data": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False),
-    "spectral_train": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "14400s", False),
-    "spectral_validate": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False),
-    "spectral_benchmark": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False),
+    "zeros_chunk": ("e2-standard-2", None, 6000, "7200s", True, 2, 10),
+    "zeros_aggregate": ("n2-standard-4", None, 14000, "14400s", False, 4, 200),
+    "zeros_check": ("n2-standard-4", None, 14000, "7200s", False, 4, 100),
+    "graph_build": ("n2-highmem-8", None, 58000, "14400s", False, 8, 200),
+    "graph_partition": ("n2-highmem-16", None, 120000, "43200s", False, 16, 200),
+    "baseline": ("n2-standard-8", None, 28000, "14400s", False, 8, 100),
+    "evaluate": ("n2-standard-8", None, 28000, "7200s", False, 8, 100),
+    "spectral_data": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False, 12, 20),
+    "spectral_train": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "14400s", False, 12, 20),
+    "spectral_validate": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False, 12, 20),
+    "spectral_benchmark": ("a2-highgpu-1g", "nvidia-tesla-a100", 76000, "3600s", False, 12, 20),
 }
-TRAIN_FULLBATCH = ("a2-ultragpu-1g", "nvidia-a100-80gb", 160000, "86400s", True)
-TRAIN_MINIBATCH = ("g2-standard-8", "nvidia-l4", 28000, "86400s", True)
-TRAIN_SWEEP = ("g2-standard-8", "nvidia-l4", 28000, "21600s", True)
+TRAIN_FULLBATCH = ("a2-ultragpu-1g", "nvidia-a100-80gb", 160000, "86400s", True, 12, 100)
+TRAIN_MINIBATCH = ("g2-standard-8", "nvidia-l4", 28000, "86400s", True, 8, 100)
+SWEEP_DURATION = "21600s"
 
 
 def expected_for(rule: str, wildcards: dict) -> tuple:
@@ -54,7 +64,7 @@ def expected_for(rule: str, wildcards: dict) -> tuple:
         )
         cfg = wildcards["cfg"]
         if cfg.startswith("sweep-") and not cfg.startswith("sweep-championship"):
-            return (*machine[:3], TRAIN_SWEEP[3], machine[4])
+            return (*machine[:3], SWEEP_DURATION, *machine[4:])
         return machine
     return EXPECTED.get(rule, CPU_DEFAULT)
 
@@ -112,11 +122,14 @@ def blobs(endpoint: str, bucket: str) -> dict[str, object]:
 
 
 def workdir(tmp_path: Path, config_text: str | None = None) -> Path:
+    """A working directory with the default config, whose reference table path (relative to
+    the repository) is made absolute, as a user outside the repository would set it."""
     work = tmp_path / "work"
     (work / "config").mkdir(parents=True)
-    shutil.copy(REPO / "config" / "config.yaml", work / "config" / "config.yaml")
-    if config_text is not None:
-        (work / "config" / "config.yaml").write_text(config_text)
+    text = (REPO / "config" / "config.yaml").read_text() if config_text is None else config_text
+    config = yaml.safe_load(text)
+    config.setdefault("zeros", {})["odlyzko_table"] = str(ODLYZKO)
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return work
 
 
@@ -134,9 +147,9 @@ def cloud_env(endpoint: str, bucket: str, tmp_path: Path, **extra) -> dict[str, 
         ZETALAB_GCP_PROJECT=PROJECT,
         ZETALAB_GCP_REGION="europe-west4",
         ZETALAB_GCS_BUCKET=bucket,
-        ZETALAB_WORKER_IMAGE=IMAGE,
+        ZETALAB_IMAGE_REPO=IMAGE_REPO,
         ZETALAB_BATCH_RECORD=str(tmp_path / "requests.jsonl"),
-        PYTHONPATH=str(site),
+        PYTHONPATH=os.pathsep.join([str(site), str(REPO / "src")]),  # this checkout's zetalab
     )
     env.update(extra)
     return env
@@ -181,9 +194,11 @@ def test_dry_run_with_profile_lists_every_rule_of_the_default_target(emulator, b
     cloud = snakemake(
         ["--profile", "gcp-batch", "-n", "-d", str(work)], cloud_env(emulator, bucket, tmp_path)
     )
-    assert cloud.returncode == 0, cloud.stderr[-3000:]
+    assert cloud.returncode == 0, (cloud.stdout + cloud.stderr)[-3000:]
     assert "gs://" + bucket + "/zetalab/" in cloud.stdout + cloud.stderr
-    assert job_stats(cloud.stdout + cloud.stderr) == job_stats(local.stdout + local.stderr)
+    # the same jobs, plus the local copy of the reference table into the bucket
+    expected = {**job_stats(local.stdout + local.stderr), "zeros_reference": 1}
+    assert job_stats(cloud.stdout + cloud.stderr) == expected
     assert not read_records(tmp_path / "requests.jsonl"), "a dry run submitted a job"
 
 
@@ -234,31 +249,59 @@ def test_zero_stage_runs_with_gcs_default_storage(emulator, bucket, tmp_path, od
     np.testing.assert_array_equal(np.concatenate(parts)[:total], aggregate)
 
 
-@pytest.mark.slow
-def test_batch_requests_per_rule(emulator, bucket, tmp_path):
-    """The whole default target through the googlebatch plugin, with Batch replaced by the
+@pytest.fixture(scope="module")
+def default_run(emulator, tmp_path_factory):
+    """The whole default target through the zetalab-batch executor, with Batch replaced by the
     recorder (jobs 'succeed' and leave empty outputs in the bucket, so every rule's jobs get
-    submitted): one request per job, each with the machine of the rule -> machine table."""
+    submitted); local rules run for real. Yields (records, dag job counts, bucket, process)."""
+    tmp_path = tmp_path_factory.mktemp("default_run")
+    bucket = f"zl-{uuid.uuid4().hex[:12]}"
+    gcs(emulator).create_bucket(bucket)
     work = workdir(tmp_path)
-    env = cloud_env(emulator, bucket, tmp_path, ZETALAB_BATCH_MATERIALIZE="1")
+    env = cloud_env(emulator, bucket, tmp_path, ZETALAB_BATCH_MATERIALIZE="1", ZETALAB_RUN="t1")
     proc = snakemake(
         ["--profile", "gcp-batch", "-d", str(work), "--seconds-between-status-checks", "0"], env
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     records = read_records(tmp_path / "requests.jsonl")
+    return records, job_stats(proc.stderr + proc.stdout), bucket, proc
+
+
+def _one_per_kind(records):
+    seen = set()
+    for record in records:
+        kind = (record["rule"], expected_for(record["rule"], record["wildcards"]))
+        if kind not in seen:
+            seen.add(kind)
+            yield record
+
+
+def _command(record) -> str:
+    """The job's command line as the entrypoint runs it (from the setup runnable)."""
+    setup = record["request"]["job"]["taskGroups"][0]["taskSpec"]["runnables"][0]
+    return setup["script"]["text"]
+
+
+@pytest.mark.slow
+def test_batch_requests_per_rule(default_run):
+    """One request per job, each with the machine, GPU, memory, time limit, spot-ness, threads
+    and image of the rule -> machine table."""
+    records, dag, _, _ = default_run
     submitted = {r["rule"] for r in records}
-    dag = job_stats(proc.stderr + proc.stdout)
     assert submitted == set(dag) - local_rules()
     assert len(records) == sum(n for rule, n in dag.items() if rule not in local_rules())
+    assert {"train", "zeros_chunk", "spectral_train"} <= submitted
+    # zetalab.cloud.images names both images after the hash of the sources (one per run)
+    tags = {r["request"]["job"]["taskGroups"][0]["taskSpec"]["runnables"][-1]["container"][
+        "imageUri"].rsplit(":", 1)[1] for r in records}  # fmt: skip
+    assert len(tags) == 1, tags
+    tag = tags.pop()
+    assert re.fullmatch(r"src-[0-9a-f]{16}", tag)
+    images = {"cpu": f"{IMAGE_REPO}/worker-cpu:{tag}", "gpu": f"{IMAGE_REPO}/worker-gpu:{tag}"}
 
-    checked = set()
-    for record in records:
+    for record in _one_per_kind(records):
         rule, wildcards = record["rule"], record["wildcards"]
-        kind = (rule, expected_for(rule, wildcards))
-        if kind in checked:
-            continue
-        checked.add(kind)
-        machine, gpu, memory, duration, spot = expected_for(rule, wildcards)
+        machine, gpu, memory, duration, spot, cores, scratch = expected_for(rule, wildcards)
         request = record["request"]
         assert request["parent"] == f"projects/{PROJECT}/locations/europe-west4"
         job = request["job"]
@@ -269,22 +312,112 @@ def test_batch_requests_per_rule(emulator, bucket, tmp_path):
         assert policy["machineType"] == machine, where
         assert int(task["computeResource"]["memoryMib"]) == memory, where
         assert task["maxRunDuration"] == duration, where
+        if cores is not None:  # threads = the machine's vCPUs
+            assert record["threads"] == cores, where
+        container = task["runnables"][-1]["container"]
         if gpu is None:
             assert not policy.get("accelerators"), where
+            assert container["imageUri"] == images["cpu"], where
         else:
             accelerators = [(a["type"], int(a["count"])) for a in policy["accelerators"]]
             assert accelerators == [(gpu, 1)], where
             assert instance["installGpuDrivers"] is True, where
+            assert container["imageUri"] == images["gpu"], where
         assert policy.get("provisioningModel", "PROVISIONING_MODEL_UNSPECIFIED") == (
             # plugin 0.5.1 sets provisioning model 3 = PREEMPTIBLE (the pre-Spot discount VMs)
             "PREEMPTIBLE" if spot else "PROVISIONING_MODEL_UNSPECIFIED"
         ), where
-        assert task.get("maxRetryCount", 0) == (3 if spot else 0), where
         assert policy["bootDisk"]["image"] == COS_IMAGE, where
-        container = task["runnables"][-1]["container"]
-        assert container["imageUri"] == IMAGE, where
         assert job["labels"]["app"] == "zetalab"
-    assert {"train"} <= submitted
+        assert job["allocationPolicy"]["labels"]["zetalab-run"] == "t1", where
+        # scratch: a persistent disk, mounted as the container's working directory
+        disks = [(d["deviceName"], d["newDisk"]["type"], int(d["newDisk"]["sizeGb"])) for d in
+                 policy["disks"]]  # fmt: skip
+        assert disks == [("scratch", "pd-balanced", scratch)], where
+        assert {"deviceName": "scratch", "mountPath": "/mnt/disks/scratch"}.items() <= (
+            task["volumes"][0].items()
+        ), where
+        assert container["volumes"] == ["/mnt/disks/scratch:/tmp/workdir"], where
+
+
+@pytest.mark.slow
+def test_only_preemptible_jobs_are_retried_and_only_on_preemption(default_run):
+    records, _, _, _ = default_run
+    for record in _one_per_kind(records):
+        rule, wildcards = record["rule"], record["wildcards"]
+        spot = expected_for(rule, wildcards)[4]
+        task = record["request"]["job"]["taskGroups"][0]["taskSpec"]
+        where = f"{rule} {wildcards}"
+        if not spot:
+            assert task.get("maxRetryCount", 0) == 0, where
+            assert not task.get("lifecyclePolicies"), where
+            continue
+        assert task["maxRetryCount"] == 3, where
+        policies = {p["action"]: p["actionCondition"]["exitCodes"] for p in
+                    task["lifecyclePolicies"]}  # fmt: skip
+        assert policies["FAIL_TASK"] == list(JOB_EXIT_CODES), where
+        assert policies["RETRY_TASK"] == list(PREEMPTION_EXIT_CODES), where
+
+
+@pytest.mark.slow
+def test_job_environment_requires_cuda_on_gpu_machines_and_mirrors_checkpoints(default_run):
+    records, _, bucket, _ = default_run
+    for record in _one_per_kind(records):
+        gpu = expected_for(record["rule"], record["wildcards"])[1]
+        command = _command(record)
+        assert ("ZETALAB_REQUIRE_CUDA=1" in command) == (gpu is not None), record["rule"]
+        assert f"ZETALAB_CHECKPOINT_STORE=gs://{bucket}/zetalab/.checkpoints" in command
+        assert f"ZETALAB_CHECKPOINT_PROJECT={PROJECT}" in command
+        # the images hold the pinned storage plugin: no per-job install from PyPI
+        assert "pip install" not in command, record["rule"]
+
+
+@pytest.mark.slow
+def test_entrypoint_exit_status_is_the_jobs(default_run, tmp_path):
+    """Run the recorded setup script (scratch path moved to tmp), then its entrypoint with a
+    `python` that fails: the entrypoint fails with the job's own status. The plugin's own
+    entrypoint, for contrast, ends with two pip installs and reports success."""
+    from snakemake_executor_plugin_googlebatch.command import COSWriter
+
+    records, _, _, _ = default_run
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    for name in ("python", "python3"):
+        exe = fake_bin / name
+        exe.write_text('#!/bin/bash\n[ "$2" = pip ] && exit 0\nexit 7\n')
+        exe.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ['PATH']}"}
+
+    scratch = tmp_path / "scratch"
+    setup = _command(records[0]).replace("/mnt/disks/scratch", str(scratch))
+    subprocess.run(["bash", "-c", setup], check=True, capture_output=True)
+    ours = subprocess.run(["bash", str(scratch / "entrypoint.sh")], env=env, capture_output=True)
+    assert ours.returncode == 7
+
+    theirs_setup = COSWriter(command="python -m snakemake", snippets=None).setup()
+    theirs_setup = theirs_setup.replace("/tmp/workdir", str(tmp_path / "plugin"))
+    subprocess.run(["bash", "-c", theirs_setup], check=True, capture_output=True)
+    theirs = subprocess.run(
+        ["bash", str(tmp_path / "plugin" / "entrypoint.sh")], env=env, capture_output=True
+    )
+    assert theirs.returncode == 0  # plugin 0.5.1: the failed job would report SUCCEEDED
+
+
+@pytest.mark.slow
+def test_reference_table_travels_with_zeros_check(default_run, emulator):
+    """zeros_reference ran on this machine and put the table into the bucket; zeros_check's
+    request names it as an input, so the worker downloads it instead of skipping the check."""
+    records, dag, bucket, _ = default_run
+    assert dag.get("zeros_reference") == 1
+    stored = blobs(emulator, bucket)
+    key = "zetalab/data/reference/odlyzko_table.txt"
+    assert stored[key].download_as_bytes() == ODLYZKO.read_bytes()
+    assert "zeros_reference" not in {r["rule"] for r in records}  # a local rule
+    log = default_run[3].stderr + default_run[3].stdout
+    block = re.search(r"rule zeros_check:\n(.*?)\n\n", log, re.S)
+    assert block, log[-3000:]
+    inputs = re.search(r"input: (.*)", block.group(1)).group(1)
+    assert f"gs://{bucket}/zetalab/data/reference/odlyzko_table.txt" in inputs
 
 
 @pytest.mark.slow
@@ -310,3 +443,10 @@ def test_missing_bucket_stops_before_anything_is_submitted(emulator, tmp_path):
     assert "bucket gs://zl-no-such-bucket (from ZETALAB_GCS_BUCKET) does not exist" in proc.stderr
     assert not read_records(tmp_path / "requests.jsonl")
     assert "zl-no-such-bucket" not in {b.name for b in gcs(emulator).list_buckets()}
+
+
+def test_executor_plugin_and_zetalab_agree_on_the_job_environment():
+    """The plugin cannot import zetalab (see its docstring), so the names are written twice."""
+    assert REQUIRE_CUDA_VAR == gpu.REQUIRE_CUDA_VAR
+    assert CHECKPOINT_STORE_VAR == checkpoint_sync.STORE_VAR
+    assert CHECKPOINT_PROJECT_VAR == checkpoint_sync.PROJECT_VAR

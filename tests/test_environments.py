@@ -178,6 +178,10 @@ def test_dockerfile_installs_only_pinned_packages():
                 assert args[i + 1] == "/tmp/constraints.txt"
                 i += 2
                 continue
+            if arg == "--index-url":  # the CPU image's torch: PyTorch's CPU wheel index only
+                assert args[i + 1] == "https://download.pytorch.org/whl/cpu"
+                i += 2
+                continue
             assert arg == "." or re.fullmatch(r"[A-Za-z0-9._-]+==\S+", arg), (
                 f"unpinned install in Dockerfile: {command}"
             )

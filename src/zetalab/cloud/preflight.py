@@ -12,6 +12,7 @@ before the source archive is uploaded and before the first job is submitted.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import os
@@ -21,17 +22,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from zetalab.cloud.images import check_installed_package, installed_package_dir, is_image_name
 from zetalab.errors import ZetalabError
 
 PROJECT_VAR = "ZETALAB_GCP_PROJECT"
 REGION_VAR = "ZETALAB_GCP_REGION"
 BUCKET_VAR = "ZETALAB_GCS_BUCKET"
-IMAGE_VAR = "ZETALAB_WORKER_IMAGE"
+IMAGE_VAR = "ZETALAB_IMAGE_REPO"
+BATCH_EXECUTORS = ("zetalab-batch", "googlebatch")
 
 DOCS = "docs/cloud.md"
 _UNEXPANDED = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+# Google Cloud regions (where Batch runs jobs) as of 2026-12. A region Google opens later is
+# refused until it is added here: a typo such as `mars-north1` or `europe-west` must not reach
+# Batch, which answers it only after the sources were uploaded.
+KNOWN_REGIONS = frozenset(
+    """
+    africa-south1 asia-east1 asia-east2 asia-northeast1 asia-northeast2 asia-northeast3
+    asia-south1 asia-south2 asia-southeast1 asia-southeast2 australia-southeast1
+    australia-southeast2 europe-central2 europe-north1 europe-north2 europe-southwest1
+    europe-west1 europe-west2 europe-west3 europe-west4 europe-west6 europe-west8 europe-west9
+    europe-west10 europe-west12 me-central1 me-central2 me-west1 northamerica-northeast1
+    northamerica-northeast2 northamerica-south1 southamerica-east1 southamerica-west1
+    us-central1 us-east1 us-east4 us-east5 us-south1 us-west1 us-west2 us-west3 us-west4
+    """.split()
+)
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 
 
@@ -43,13 +60,14 @@ class CloudSettings:
     batch_project: str | None = None
     batch_region: str | None = None
     container_image: str | None = None
+    rule_images: tuple[str, ...] = ()  # per-rule googlebatch_container (the GPU image)
     storage_provider: str | None = None
     storage_prefix: str | None = None
     storage_project: str | None = None
 
     @property
     def uses_batch(self) -> bool:
-        return self.executor == "googlebatch"
+        return self.executor in BATCH_EXECUTORS
 
     @property
     def uses_gcs(self) -> bool:
@@ -95,6 +113,12 @@ def setting_problems(settings: CloudSettings) -> list[str]:
         elif pattern is not None and not pattern.match(value):
             kind = what.removeprefix("the ")
             problems.append(f"{var}={value!r} is not a valid {kind}; e.g. {var}={example}")
+        elif var == REGION_VAR and value not in KNOWN_REGIONS:
+            problems.append(
+                f"{var}={value!r} is not a Google Cloud region; e.g. {var}={example} "
+                "(`gcloud batch locations list` lists them; a region newer than this check "
+                "is added to KNOWN_REGIONS in src/zetalab/cloud/preflight.py)"
+            )
 
     if settings.uses_batch:
         check(
@@ -105,16 +129,23 @@ def setting_problems(settings: CloudSettings) -> list[str]:
             _PROJECT_ID,
         )
         check(settings.batch_region, REGION_VAR, "the Google Batch region", "europe-west4", _REGION)
-        image = settings.container_image
-        if image is not None and image.startswith("snakemake/snakemake"):
-            image = None  # Snakemake's own default image: the worker image was never set
-        check(
-            image,
-            IMAGE_VAR,
-            "the worker container built from ./Dockerfile",
-            "europe-west4-docker.pkg.dev/my-project/zetalab/worker:0.1.0",
-            None,
-        )
+        for image in (settings.container_image, *settings.rule_images):
+            if image is not None and image.startswith("snakemake/snakemake"):
+                image = None  # Snakemake's own default image: the worker image was never set
+            before = len(problems)
+            check(
+                image,
+                IMAGE_VAR,
+                "the Artifact Registry repository of the worker images built from ./Dockerfile",
+                "europe-west4-docker.pkg.dev/my-project/zetalab",
+                None,
+            )
+            if len(problems) == before and not is_image_name(image):
+                problems.append(
+                    f"{image!r} is not a valid container image name (lower-case "
+                    f"registry/path:tag, no spaces); check {IMAGE_VAR}, e.g. "
+                    f"{IMAGE_VAR}=europe-west4-docker.pkg.dev/my-project/zetalab"
+                )
         if not settings.uses_gcs:
             problems.append(
                 "Google Batch workers share no file system with this machine: the default "
@@ -130,7 +161,14 @@ def setting_problems(settings: CloudSettings) -> list[str]:
         )
         prefix = settings.storage_prefix
         unset = unexpanded_variable(prefix)
-        if not prefix or unset is not None or urlparse(prefix).netloc == "":
+        doubled = re.match(r"^gc?s://(gc?s):/*([^/]*)", prefix or "")
+        if doubled:
+            problems.append(
+                f"{BUCKET_VAR} must be the bucket name alone, without {doubled.group(1)}:// "
+                f"(the storage prefix came out as {prefix!r}); e.g. "
+                f"export {BUCKET_VAR}={doubled.group(2) or 'my-zetalab-bucket'}"
+            )
+        elif not prefix or unset is not None or urlparse(prefix).netloc == "":
             problems.append(
                 _missing(
                     unset or BUCKET_VAR, "the GCS bucket that holds all data", "my-zetalab-bucket"
@@ -173,8 +211,7 @@ def check_bucket(bucket: str, project: str | None, timeout: float = 30.0) -> Non
     except api_exceptions.Forbidden as error:
         raise ZetalabError(
             f"bucket gs://{bucket} is not accessible with the current credentials ({error})",
-            "grant the account roles/storage.objectAdmin and roles/storage.legacyBucketReader "
-            f"on the bucket, or set {BUCKET_VAR} to a bucket you can use",
+            forbidden_advice(str(error), project),
         ) from None
     except (
         http_exceptions.ConnectionError,
@@ -192,6 +229,38 @@ def check_bucket(bucket: str, project: str | None, timeout: float = 30.0) -> Non
             f"create it in the Batch region: gcloud storage buckets create gs://{bucket} "
             f"--project=${PROJECT_VAR} --location=${REGION_VAR}",
         )
+
+
+def forbidden_advice(message: str, project: str | None) -> str:
+    """The roles to grant for a 403 from GCS, most specific first.
+
+    The GCS plugin bills every request to the project (user_project), which needs
+    serviceusage.services.use on the project, besides the bucket roles.
+    """
+    on_project = f"on project {project}" if project else "on the project"
+    usage = (
+        f"roles/serviceusage.serviceUsageConsumer {on_project} (the storage plugin bills each "
+        "request to the project: serviceusage.services.use)"
+    )
+    bucket_roles = "roles/storage.objectAdmin and roles/storage.legacyBucketReader on the bucket"
+    if "serviceusage" in message:
+        return f"grant your account (and the workers' service account) {usage}"
+    return (
+        f"grant your account (and the workers' service account) {bucket_roles}, and {usage}; "
+        f"or set {BUCKET_VAR} to a bucket you can use (docs/cloud.md, Prerequisites)"
+    )
+
+
+def reference_problems(config: dict, workdir: Path) -> list[str]:
+    """The Odlyzko table must exist here: on Batch the workers get it only from this machine."""
+    table = ((config or {}).get("zeros") or {}).get("odlyzko_table")
+    if not table or (workdir / table).exists():
+        return []
+    return [
+        f"zeros.odlyzko_table = {table!r} does not exist (relative to {workdir}); a cloud run "
+        "copies it to the bucket for zeros_check, which would otherwise fail. Point it at the "
+        "table (e.g. --config with an absolute path) or set it to a file you have"
+    ]
 
 
 def preflight(settings: CloudSettings, reach_bucket: bool = True) -> None:
@@ -214,6 +283,38 @@ def _is_snakemake_cli(argv0: str) -> bool:
     path = Path(argv0)
     in_package = path.name == "__main__.py" and path.parent.name == "snakemake"
     return path.name == "snakemake" or in_package
+
+
+def _batch_setting(args, name: str) -> str | None:
+    """A Batch executor setting from the CLI/profile or its environment variable."""
+    for plugin in ("zetalab_batch", "googlebatch"):
+        value = _text(getattr(args, f"{plugin}_{name}", None))
+        if value is not None:
+            return value
+    for plugin in ("ZETALAB_BATCH", "GOOGLEBATCH"):
+        value = os.environ.get(f"SNAKEMAKE_{plugin}_{name.upper()}")
+        if value:
+            return value
+    return None
+
+
+def _rule_images(args) -> tuple[str, ...]:
+    """The constant per-rule `googlebatch_container` values of --set-resources."""
+    images = []
+    for resources in (getattr(args, "set_resources", None) or {}).values():
+        try:
+            resource = resources.get("googlebatch_container")
+        except AttributeError:
+            continue
+        if resource is None:
+            continue
+        try:
+            value = ast.literal_eval(str(resource.raw))
+        except (ValueError, SyntaxError):
+            continue  # an expression of the wildcards: checked when the job is submitted
+        if isinstance(value, str):
+            images.append(value)
+    return tuple(dict.fromkeys(images))
 
 
 def settings_from_cli(argv: list[str], cwd: str | Path | None = None) -> CloudSettings | None:
@@ -241,12 +342,10 @@ def settings_from_cli(argv: list[str], cwd: str | Path | None = None) -> CloudSe
         storage_project = os.environ.get("SNAKEMAKE_STORAGE_GCS_PROJECT")
     return CloudSettings(
         executor=_text(args.executor),
-        batch_project=_text(getattr(args, "googlebatch_project", None))
-        or os.environ.get("SNAKEMAKE_GOOGLEBATCH_PROJECT"),
-        batch_region=_text(getattr(args, "googlebatch_region", None))
-        or os.environ.get("SNAKEMAKE_GOOGLEBATCH_REGION"),
-        container_image=_text(getattr(args, "googlebatch_container", None))
-        or _text(args.container_image),
+        batch_project=_batch_setting(args, "project"),
+        batch_region=_batch_setting(args, "region"),
+        container_image=_batch_setting(args, "container") or _text(args.container_image),
+        rule_images=_rule_images(args),
         storage_provider=_text(args.default_storage_provider),
         storage_prefix=_text(args.default_storage_prefix),
         storage_project=storage_project,
@@ -282,6 +381,7 @@ def settings_from_workflow(workflow, argv: list[str] | None = None) -> CloudSett
         batch_project=cli.batch_project if cli else None,
         batch_region=cli.batch_region if cli else None,
         container_image=cli.container_image if cli else None,
+        rule_images=cli.rule_images if cli else (),
         storage_provider=storage.default_storage_provider,
         storage_prefix=storage.default_storage_prefix,
         storage_project=storage_project,
@@ -292,6 +392,18 @@ def run_for_workflow(workflow) -> None:
     """Parse-time entry point (rules/cloud.smk): only on the main process, only for cloud runs."""
     from snakemake.settings.types import ExecMode
 
+    if workflow.exec_mode == ExecMode.REMOTE:
+        # A job on a worker: the main process has checked the set-up already; here the code
+        # the scripts will import must be the code the rules came with.
+        sources = Path(workflow.basedir) / "src"
+        if (sources / "zetalab").is_dir():
+            check_installed_package(sources, installed_package_dir(sources))
+        return
     if workflow.exec_mode != ExecMode.DEFAULT:
-        return  # a job on a Batch worker: the main process has checked already
-    preflight(settings_from_workflow(workflow))
+        return
+    settings = settings_from_workflow(workflow)
+    preflight(settings)
+    if settings.uses_gcs:
+        problems = reference_problems(workflow.config, Path.cwd())
+        if problems:
+            raise ZetalabError(problems[0], f"see {DOCS} (the reference table)")

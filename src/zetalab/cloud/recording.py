@@ -78,6 +78,7 @@ class RecordingBatchClient:
         entry = {
             "rule": job.rule.name if job is not None else None,
             "wildcards": dict(job.wildcards_dict) if job is not None else {},
+            "threads": job.threads if job is not None else None,
             "request": json.loads(
                 batch_v1.CreateJobRequest.to_json(request, use_integers_for_enums=False)
             ),

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from zetalab.cloud.checkpoint_sync import attach as attach_checkpoint_mirror
 from zetalab.evaluation.scoring import prediction_errors
 from zetalab.learning.batches import (
     GraphBatch,
@@ -195,6 +196,7 @@ class Trainer:
         loss so the divergence path runs.
         """
         p, epochs = self.problem, self.tcfg["epochs"]
+        attach_checkpoint_mirror(self.paths.checkpoint)  # on Batch: resume from / mirror to GCS
         state = self.state.restore(self.paths.checkpoint, self.device)
         resumed_from = None if state is None else state.epoch
         if state is None:

@@ -12,11 +12,13 @@ import sys
 
 import torch
 
+from zetalab.cloud.gpu import require_cuda_if_allocated
 from zetalab.errors import ZetalabError
 
 
 def pick_device(setting: str) -> torch.device:
     """auto → CUDA when present; an explicit 'cuda' without a GPU is a clear error."""
+    require_cuda_if_allocated(setting)  # a job given a GPU never falls back to the CPU
     if setting == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if setting == "cuda" and not torch.cuda.is_available():

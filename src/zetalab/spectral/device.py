@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from zetalab.cloud.gpu import require_cuda_if_allocated
 from zetalab.errors import ZetalabError
 from zetalab.spectral.config import DeviceConfig
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 def setup_device(cfg: DeviceConfig) -> torch.device:
     """Pick the device and, on CUDA, apply the performance flags."""
+    require_cuda_if_allocated(cfg.kind)  # a job given a GPU never falls back to the CPU
     has_cuda = torch.cuda.is_available()
     if cfg.kind == "cuda" and not has_cuda:
         raise ZetalabError(

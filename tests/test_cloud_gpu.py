@@ -1,0 +1,77 @@
+"""GPU jobs never fall back to the CPU: the device pickers of both studies refuse to start
+when the job was given a GPU (ZETALAB_REQUIRE_CUDA, or SLURM's GPU variables) but torch sees
+no CUDA device. This machine has no GPU, so every case below is the refusal path."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from zetalab.cloud import gpu
+from zetalab.errors import ZetalabError
+from zetalab.learning.resources import pick_device
+from zetalab.spectral.config import DeviceConfig
+from zetalab.spectral.device import setup_device
+
+AUTO = DeviceConfig(kind="auto", tf32=True, cudnn_benchmark=True, memory_fraction=0.9)
+pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in (gpu.REQUIRE_CUDA_VAR, "SLURM_GPUS_ON_NODE", "SLURM_JOB_GPUS"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_what_counts_as_given_a_gpu():
+    assert gpu.cuda_requirement({}) is None
+    assert gpu.cuda_requirement({"ZETALAB_REQUIRE_CUDA": "0"}) is None
+    assert gpu.cuda_requirement({"ZETALAB_REQUIRE_CUDA": "1"}) == "ZETALAB_REQUIRE_CUDA=1"
+    assert "SLURM allocated a GPU" in gpu.cuda_requirement({"SLURM_GPUS_ON_NODE": "1"})
+    assert gpu.cuda_requirement({"SLURM_GPUS_ON_NODE": "0"}) is None
+
+
+def test_cpu_jobs_keep_the_cpu_fallback(clean_env):
+    assert pick_device("auto") == torch.device("cpu")
+    assert setup_device(AUTO) == torch.device("cpu")
+
+
+@pytest.mark.parametrize("variable", ["ZETALAB_REQUIRE_CUDA", "SLURM_JOB_GPUS"])
+def test_study_z_device_picker_refuses_the_cpu_on_a_gpu_job(clean_env, variable):
+    clean_env.setenv(variable, "1")
+    with pytest.raises(ZetalabError) as info:
+        pick_device("auto")
+    assert "torch sees no CUDA device" in str(info.value)
+    assert "refusing to fall back to the CPU" in str(info.value)
+    with pytest.raises(ZetalabError, match="asks for device 'cpu'"):
+        pick_device("cpu")
+
+
+def test_study_s_device_picker_refuses_the_cpu_on_a_gpu_job(clean_env):
+    clean_env.setenv("ZETALAB_REQUIRE_CUDA", "1")
+    with pytest.raises(ZetalabError, match="torch sees no CUDA device"):
+        setup_device(AUTO)
+
+
+def test_smoke_report_names_the_missing_gpu(clean_env, tmp_path):
+    clean_env.setenv("ZETALAB_REQUIRE_CUDA", "1")
+    report = gpu.smoke_report("g2-standard-8", threads=2)
+    assert report["expected_gpu"] == "nvidia-l4" and report["cuda_available"] is False
+    assert report["torch_threads"] == 2 and report["required_by"] == "ZETALAB_REQUIRE_CUDA=1"
+    assert "torch sees no CUDA device" in report["problem"]
+    fine = {**report, "devices": [{"name": "NVIDIA L4", "memory_gib": 22.0}], "driver": "570"}
+    (tmp_path / "g2.json").write_text(json.dumps(fine))
+    gpu.write_smoke_table([str(tmp_path / "g2.json")], str(tmp_path / "t.tsv"))
+    rows = (tmp_path / "t.tsv").read_text().splitlines()
+    assert rows[0].split("\t")[:3] == ["machine", "gpu", "memory_gib"]
+    assert rows[1].split("\t")[:3] == ["g2-standard-8", "NVIDIA L4", "22.0"]
+
+
+def test_gpu_names_match_the_accelerators():
+    assert gpu._names_match("nvidia-a100-80gb", "NVIDIA A100-SXM4-80GB")
+    assert gpu._names_match("nvidia-tesla-a100", "NVIDIA A100-SXM4-40GB")
+    assert gpu._names_match("nvidia-l4", "NVIDIA L4")
+    assert not gpu._names_match("nvidia-l4", "Tesla T4")
