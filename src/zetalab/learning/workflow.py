@@ -14,6 +14,7 @@ from typing import Any
 from zetalab.errors import ZetalabError
 from zetalab.evaluation.protocol import zero_ranges
 from zetalab.learning.dataset import dataset_total
+from zetalab.learning.features import feature_spec
 from zetalab.learning.graph import validate_primes
 from zetalab.learning.partition import check_num_parts
 from zetalab.learning.paths import graph_path, partition_path, run_config_path
@@ -116,13 +117,19 @@ def train_inputs(
 def train_mem_mb(config: Mapping[str, Any], registry: RunRegistry, cfg: str, variant: str) -> int:
     """Memory request from the measured peaks (docs/benchmarks.md, N = 10^6 on CPU):
     full-batch ~4 KB per node (4.0 GB peak RSS), mini-batch ~1.4 KB per node (host-side
-    data; its training working memory is flat), plus 1.5 GB for the runtime."""
+    data; its training working memory is flat), plus 1.5 GB for the runtime; those were
+    measured with 15 input columns and cluster-wise inference. Mini-batch now predicts on the
+    whole graph (about 1 KB per node of activations, no gradients), and each further input
+    column costs 8 bytes per node (the float32 static features and the model input built
+    from them): 3.2 KB per node with the default 200 wave primes and the estimate column."""
     resolved = static_run_config(config, registry, cfg, variant)
-    total = dataset_total((resolved if resolved is not None else config)["dataset"])
+    source = resolved if resolved is not None else config
+    total = dataset_total(source["dataset"])
     kind = (
         resolved["run"]["kind"]
         if resolved is not None
         else config["train"]["variants"].get(variant, {}).get("kind", "fullbatch")
     )
-    per_node_kb = 5 if kind == "fullbatch" else 2
-    return 1500 + total * per_node_kb // 1000
+    columns = feature_spec(source["model"], source["graph"]["primes"]).num_features
+    per_node_kb = (5 if kind == "fullbatch" else 3) + 8 * max(columns - 15, 0) / 1000
+    return int(1500 + total * per_node_kb // 1000)
