@@ -35,7 +35,7 @@ from zetalab.zeros.counting import count_zeros_upto
 from zetalab.zeros.frame import Frame, frame_heights
 from zetalab.zeros.heights import ZeroHeights, concatenate
 from zetalab.zeros.odlyzko_schonhage import OSFrame, os_is_faster
-from zetalab.zeros.rs_bounds import certify_signs
+from zetalab.zeros.rs_bounds import certify_signs, z_error_bound
 from zetalab.zeros.turing import T_MIN, ThetaFrame, TuringCount, s_integral_bound, turing_count
 
 DELEGATE_BELOW = 300  # zeros 1..300 (t < 542) come from flint
@@ -52,6 +52,7 @@ MAX_POLISH = 40
 # < 30 ms there) and on a deterministic sample of the blocks above (0.5 s a call at 10¹²,
 # 73 s at 10¹⁴), and decides where Turing's bound does not close.
 COUNT_METHODS = ("auto", "turing", "arb")
+SHIFT_FRACTION = 4096  # a weak sample moves by a Gram interval / this (see _certify)
 EVALUATORS = ("auto", "rs", "os")  # plain Riemann–Siegel, Odlyzko–Schönhage, or the faster
 EVALUATIONS_PER_GRAM_POINT = 3.5  # Gram + refinement + polishing, measured (docs/zeros.md)
 ARB_EVERY_BLOCK_BELOW = 10**9
@@ -70,6 +71,7 @@ class RsStats:
     refined_blocks: int = 0
     # samples whose |Z| did not exceed the rigorous error bound, so Arb decided their sign
     arb_sign_evaluations: int = 0
+    shifted_samples: int = 0  # weak samples moved a little instead (no Arb needed)
     os_blocks: int = 0  # blocks evaluated by Odlyzko–Schönhage
     count_checks: list[dict] = field(default_factory=list)
     error_estimate: float = 0.0
@@ -151,10 +153,44 @@ def _make_frame(t_lo: float, t_hi: float, gram_points: int, evaluator: str, stat
     return Frame(t_lo, t_hi)
 
 
-def _certify(frame: Frame, h: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, int]:
-    """Signs proved by the evaluator's own error bound, or re-evaluated in Arb."""
-    bound = frame.error_bound(h) if isinstance(frame, OSFrame) else None
-    return certify_signs(frame.t0, h, z, bound)
+def _bound(frame: Frame, h: np.ndarray) -> np.ndarray:
+    if isinstance(frame, OSFrame):
+        return frame.error_bound(h)
+    return z_error_bound(frame.t0 + h, h)
+
+
+def _certify(
+    frame: Frame, h: np.ndarray, zz: np.ndarray, stats: RsStats
+) -> tuple[np.ndarray, np.ndarray]:
+    """Samples (h, rows Z, Z′, Z″) whose signs are all proved.
+
+    A sample whose |Z| does not exceed the evaluator's error bound is first moved by a small
+    step (±1/4096 of a Gram interval, less than half the finest refinement spacing, so the
+    samples keep their order) and evaluated again: any point serves as a sample, and |Z| there
+    is almost surely far above the bound. Only if that fails is Z evaluated in Arb, which near
+    n = 10¹⁶ costs 25–60 s a point.
+    """
+    weak = np.flatnonzero(~(np.abs(zz[0]) > _bound(frame, h)))
+    if weak.size:
+        h, zz = h.copy(), zz.copy()
+        t = frame.t0 + h[weak]
+        step = 2.0 * math.pi / np.log(t / (2.0 * math.pi)) / SHIFT_FRACTION
+        for factor in (1.0, -1.0, 2.0, -2.0):
+            trial = h[weak] + factor * step
+            zt = frame.z(trial, derivs=True)
+            ok = np.abs(zt[0]) > _bound(frame, trial)
+            moved = weak[ok]
+            h[moved] = trial[ok]
+            zz[:, moved] = zt[:, ok]
+            stats.shifted_samples += moved.size
+            weak, step = weak[~ok], step[~ok]
+            if weak.size == 0:
+                break
+    if weak.size:
+        z, count = certify_signs(frame.t0, h[weak], zz[0, weak], _bound(frame, h[weak]))
+        zz[0, weak] = z
+        stats.arb_sign_evaluations += count
+    return h, zz
 
 
 def _use_arb(count: str, lo: int) -> bool:
@@ -185,11 +221,9 @@ def _try_block(
     t_hi = float(inverse_smooth_count(jb + 2.5))
     frame = _make_frame(t_lo, t_hi + 1.0, len(j), evaluator, stats)
     h = frame.gram_offsets(j)
-    zz = frame.z(h, derivs=True)
-    z, weak = _certify(frame, h, zz[0])
-    zd = zz[1]
+    h, zz = _certify(frame, h, frame.z(h, derivs=True), stats)
+    z, zd = zz[0], zz[1]
     stats.gram_evaluations += len(h)
-    stats.arb_sign_evaluations += weak
     good = ((-1.0) ** (j % 2)) * z > 0.0
     # T_a, T_b: good Gram points `pad` beyond the block's ends; Turing's data lie beyond them
     # (or, without a Turing zone, the outermost good ones within the pad)
@@ -359,9 +393,8 @@ class _Samples:
         first = np.repeat(np.cumsum(reps) - reps, reps)
         k = 2 * (np.arange(owner.size) - first) + 1
         new_h = gram_h[owner] + (gram_h[owner + 1] - gram_h[owner]) * k / dens
-        new_zz = frame.z(new_h, derivs=True)
-        new_z, weak = _certify(frame, new_h, new_zz[0])
-        stats.arb_sign_evaluations += weak
+        new_h, new_zz = _certify(frame, new_h, frame.z(new_h, derivs=True), stats)
+        new_z = new_zz[0]
         self.density[intervals] = d_new
         stats.refine_evaluations += new_h.size
         stats.refined_blocks += targets.size
