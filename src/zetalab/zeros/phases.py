@@ -14,7 +14,8 @@ compiler keeps IEEE order):
 every remaining term is below 1e-3 in size, so their roundings stay below 1e-19; the result
 carries the one rounding to float64 of (θ0 − y) mod 2π plus a few ulps of 2π (≤ 2e-15 rad, the
 allowance `rs_bounds` makes for φ_n is 1.1e-14). `phases` spot-checks a few n against Arb and
-refuses the result if they differ by more than 1e-14. Valid while k < 2^53, i.e.
+refuses the result if they differ by more than 1e-14. The double-double table of log n does
+not depend on t0 and is kept for the process, so later frames pay only the reduction. Valid while k < 2^53, i.e.
 t0·log m < 5.6·10¹⁶ (t0 ≲ 10¹⁵); beyond that it refuses.
 """
 
@@ -125,26 +126,38 @@ def phases(t0: float, theta0: flint.arb, m: int, prec: int = 128) -> np.ndarray:
     old = flint.ctx.prec
     flint.ctx.prec = prec
     try:
-        spf = _smallest_prime_factors(m)
-        primes = np.flatnonzero(spf[2:] == np.arange(2, m + 1)) + 2
-        prime_hi = np.empty(len(primes))
-        prime_lo = np.empty(len(primes))
-        for i, p in enumerate(primes.tolist()):
-            prime_hi[i], prime_lo[i] = _split_arb(flint.arb(p).log())
+        hi, lo = _log_table(m, prec)
         two_pi = 2 * flint.arb.pi()
         c1 = float(two_pi)
         c2 = float(two_pi - c1)
         c3 = float(two_pi - c1 - c2)
         th = theta0 - two_pi * (theta0 / two_pi).floor()
         th_hi, th_lo = _split_arb(th)
-        hi = np.zeros(m + 1)
-        lo = np.zeros(m + 1)
-        _fill(m, spf, primes, prime_hi, prime_lo, hi, lo)
         out = _reduce(float(t0), hi, lo, th_hi, th_lo, c1, c2, c3)
         _spot_check(out, t0, theta0, two_pi)
     finally:
         flint.ctx.prec = old
     return out
+
+
+_TABLE: dict[str, np.ndarray] = {}
+
+
+def _log_table(m: int, prec: int) -> tuple[np.ndarray, np.ndarray]:
+    """log n (n ≤ m) in double-double, kept for the process: it does not depend on t0, so
+    every later frame pays only the reduction (at n = 10¹⁶ the table costs ~15 s once)."""
+    if "hi" not in _TABLE or len(_TABLE["hi"]) <= m:
+        spf = _smallest_prime_factors(m)
+        primes = np.flatnonzero(spf[2:] == np.arange(2, m + 1)) + 2
+        prime_hi = np.empty(len(primes))
+        prime_lo = np.empty(len(primes))
+        for i, p in enumerate(primes.tolist()):
+            prime_hi[i], prime_lo[i] = _split_arb(flint.arb(p).log())
+        hi = np.zeros(m + 1)
+        lo = np.zeros(m + 1)
+        _fill(m, spf, primes, prime_hi, prime_lo, hi, lo)
+        _TABLE.update(hi=hi, lo=lo)
+    return _TABLE["hi"][: m + 1], _TABLE["lo"][: m + 1]
 
 
 def _spot_check(out: np.ndarray, t0: float, theta0: flint.arb, two_pi: flint.arb) -> None:
