@@ -76,3 +76,49 @@ def test_start_beyond_the_engine_is_refused():
         protocol.check_protocol(_config(dataset={"N": 1000, "start": limit - 500}))
     with pytest.raises(ZetalabError, match="shift_starts"):
         protocol.check_protocol(_config(evaluation={"shift_starts": [limit - 10]}))
+
+
+def test_no_window_holdout_reaches_a_baseline_choice(odlyzko):
+    """Baselines refitted on each window choose on its extrapolation block only: moving a
+    window's holdout zeros changes neither its prediction nor an earlier window's."""
+    import numpy as np
+
+    from zetalab.evaluation.baselines import run_baseline
+    from zetalab.evaluation.protocol import evaluation_windows
+    from zetalab.evaluation.windowed import baseline_windows
+    from zetalab.learning.dataset import make_splits, zero_data
+
+    N, H = 400, 20
+    study = _config(dataset={"N": N, "horizon": H}, evaluation={"windows": 3})
+    params = {"prime_sum": {"fit_num_primes": [20, 40], "fit_ridge": [1e-3, 1e-1]}}
+    splits = make_splits(N, H, 0.1, 0)
+    count = N + 6 * H
+
+    def windows(gammas):
+        data = zero_data(gammas)
+        study_pred = run_baseline("prime_sum_fit", _view(data, splits), params).delta_pred
+        return baseline_windows(
+            study, [data], splits, study_pred,
+            lambda obs: run_baseline("prime_sum_fit", obs, params).delta_pred,
+        )[1]  # fmt: skip
+
+    clean = odlyzko[:count].copy()
+    a = windows(clean)
+    assert a.shape == (3, 2 * H)
+    for k, w in enumerate(evaluation_windows(study)):
+        # Move window k's holdout zeros: window k and every earlier window keep their
+        # predictions (later windows observe those zeros as their past, as a model does).
+        moved = clean.copy()
+        hold = slice(w.origin(N) + H, w.origin(N) + 2 * H)  # 0-based positions of its holdout
+        moved[hold] += 0.2 * np.diff(clean)[hold.start]
+        assert np.array_equal(windows(moved)[: k + 1], a[: k + 1])
+    # The test can fail: moving window 2's observed zeros (its fit) does change its prediction.
+    fit = clean.copy()
+    fit[N + 4 * H - 50 : N + 4 * H - 10] += 0.2 * np.diff(clean)[N]
+    assert not np.array_equal(windows(fit)[2], a[2])
+
+
+def _view(data, splits):
+    from zetalab.evaluation.baselines import observed_view
+
+    return observed_view(data.window(0, splits.total), splits)

@@ -40,8 +40,13 @@ from zetalab.io import read_json, write_text_atomic
 from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, total_nodes
 
 
-def load_ranges(study: Mapping[str, Any], sources: Sequence[str | Path]) -> list[ZeroData]:
-    """The zeros of each range of zero_ranges(study), one aggregate each (same order)."""
+def load_ranges(
+    study: Mapping[str, Any], sources: Sequence[str | Path | ZeroData]
+) -> list[ZeroData]:
+    """The zeros of each range of zero_ranges(study), one aggregate each (same order); zeros
+    already loaded (ZeroData covering the windows) are used as they are."""
+    if sources and all(isinstance(z, ZeroData) for z in sources):
+        return list(sources)  # type: ignore[arg-type]
     ds = study["dataset"]
     ranges = zero_ranges(study)
     if len(sources) < len(ranges):
@@ -61,7 +66,7 @@ def _window_data(start: int, total: int, loaded: Sequence[ZeroData]) -> ZeroData
 
 def baseline_windows(
     study: Mapping[str, Any],
-    sources: Sequence[str | Path],
+    sources: Sequence[str | Path | ZeroData],
     splits: Splits,
     study_pred: np.ndarray,
     predict: Callable[[Observed], np.ndarray],
