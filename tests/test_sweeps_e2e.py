@@ -33,7 +33,7 @@ TINY = tiny_config(
 )
 N, H = TINY["dataset"]["N"], TINY["dataset"]["horizon"]
 RULES = [
-    "graph_build", "graph_partition", "run_config", "train",
+    "graph_build", "graph_partition", "run_config", "train", "evaluate",
     "sweep_propose", "sweep_collect", "sweep_report", "sweep_summary", "sweeps",
 ]  # fmt: skip
 
@@ -112,6 +112,11 @@ def test_every_shipped_phase_runs_end_to_end(odlyzko, tmp_path: Path, monkeypatc
         assert (sweeps / name / "progress.png").stat().st_size > 5000
         board = (sweeps / name / "leaderboard.md").read_text()
         assert "| 1 |" in board
+    # the champions' holdout error is shown beside the extrapolation error (never ranked on)
+    with open(sweeps / "championship/leaderboard.csv") as fh:
+        board = list(csv.DictReader(fh))
+    assert all(float(r["holdout_mse_height"]) > 0 for r in board)
+    assert "holdout is reported only" in (sweeps / "championship/leaderboard.md").read_text()
     with open(sweeps / "championship/trials.csv") as fh:
         trials = {r["trial"]: r for r in csv.DictReader(fh)}
     assert set(trials) == {"top01", "control"}
