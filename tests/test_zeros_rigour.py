@@ -13,6 +13,7 @@ from zetalab.zeros.rs_bounds import (
     GABCKE_D,
     arb_z,
     certify_signs,
+    precise_z,
     remainder_bound,
     z_error_bound,
 )
@@ -90,8 +91,9 @@ def test_a_false_sign_at_a_bracket_end_is_caught(monkeypatch):
     assert np.abs(unchecked - reference).max() > 1e-3
 
 
-def test_a_weak_sample_that_cannot_move_goes_to_arb(monkeypatch):
-    """If the shifted points are weak too, Arb decides the sign at the original point."""
+def test_a_weak_sample_that_cannot_move_is_summed_precisely_then_goes_to_arb(monkeypatch):
+    """If the shifted points are weak too, the compensated exact-phase sum decides; if that
+    cannot either, Arb decides at the original point."""
     frame = Frame(20_000.0, 20_010.0)
     h = np.array([1.0, 2.0, 3.0])
     zz = frame.z(h, derivs=True)
@@ -99,7 +101,25 @@ def test_a_weak_sample_that_cannot_move_goes_to_arb(monkeypatch):
     zz[0, 1] = -np.sign(truth) * 1e-12
     monkeypatch.setattr(rs, "_bound", lambda frame, h: np.full(len(h), 1e3))  # all weak
     stats = rs.RsStats()
-    new_h, new_zz = rs._certify(frame, h, zz, stats)
+    new_h, new_zz = rs._certify(frame, h, zz.copy(), stats)
     np.testing.assert_array_equal(new_h, h)
-    assert stats.arb_sign_evaluations == 3 and stats.shifted_samples == 0
+    assert (stats.shifted_samples, stats.precise_evaluations, stats.arb_sign_evaluations) == (
+        0,
+        3,
+        0,
+    )
     assert np.sign(new_zz[0, 1]) == np.sign(truth)
+    monkeypatch.setattr(rs, "precise_z", lambda frame, h: (0.0, 1.0))  # undecided
+    stats = rs.RsStats()
+    _, new_zz = rs._certify(frame, h, zz.copy(), stats)
+    assert stats.arb_sign_evaluations == 3
+    assert np.sign(new_zz[0, 1]) == np.sign(truth)
+
+
+@pytest.mark.parametrize("n", [10_000_000_000, 1_000_000_000_000])
+def test_precise_sum_is_within_its_tight_bound(n):
+    t = _rough_height(n)
+    frame = Frame(t, t + 30_000.0)
+    for h in (3.0, 29_000.5):
+        z, bound = precise_z(frame, h)
+        assert abs(z - arb_z(frame.t0, h)) < bound < 1e-10  # the kernel's bound: ~1e-6
