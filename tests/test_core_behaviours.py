@@ -196,6 +196,19 @@ def test_aggregate_refuses_chunks_covering_fewer_zeros_than_it_must_hold(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("zeros")) == []
 
 
+def test_aggregate_refuses_a_gap_of_a_single_zero(tmp_path, odlyzko):
+    """Chunks 1..1000 and 1002..2001: zero 1001 is in none, so its slot would stay 0.0."""
+    files = []
+    for start, end in ((1, 1000), (1002, 2001)):
+        path = store.chunk_path(tmp_path, "file", start, end)
+        store.write_chunk(path, odlyzko[start - 1 : end], start, {})
+        files.append(path)
+    out = tmp_path / "zeros_2001.npy"
+    with pytest.raises(ZetalabError, match=r"gap in the chunks: zeros 1001\.\.1001"):
+        store.aggregate(files, out, 2001)
+    assert not out.exists()
+
+
 # 6 ----------------------------------------------------------------------------------------
 def test_index_check_upper_end_alone_refuses_a_zero_removed_inside(odlyzko):
     values = np.delete(odlyzko[99:200], 50)  # γ_100..γ_200 without γ_150: claims 100..199
