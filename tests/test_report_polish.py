@@ -129,3 +129,10 @@ def test_leaderboard_html_has_the_units_footnote_of_the_markdown():
     assert "mean spacings 2π/log(γ/2π)" in UNITS_NOTE and "height units" in UNITS_NOTE
     assert UNITS_NOTE.replace("&", "&amp;") in page
     assert page.index(UNITS_NOTE[:30]) > page.index("</table>")
+
+
+def test_epoch_axes_tick_whole_epochs(monkeypatch, tmp_path):
+    short = _history(0.3, 0.2, 0.1).head(2)
+    for ax in _drawn_loss_axes(monkeypatch, tmp_path, {"fullbatch seed0": short}):
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks

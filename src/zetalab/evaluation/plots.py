@@ -66,6 +66,7 @@ def loss_curves(
     axes[2].set(title="extrapolation RMSE (mean spacings)", xlabel="epoch")
     for ax in axes:
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # epochs
     axes[2].legend(fontsize=7, loc="best")
     _save(fig, path)
 
