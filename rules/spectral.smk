@@ -1,23 +1,46 @@
 # Rules of Study S, the geodesic-coupled spectral neural ODE (SPEC §9, seed 003).
-# spectral_data -> spectral_train (subset "all" and one "without_cK" per held-out inner
-# concentration) -> spectral_validate / spectral_benchmark / spectral_export. See docs/spectral.md.
-from zetalab.spectral.plan import planned_held_out
+# Per data regime (wildcard {regime}, results/spectral/{regime}/): spectral_data ->
+# spectral_train (subset "all", one "without_cK" per held-out inner concentration and, for the
+# extrapolation scores, per end) -> spectral_validate (the NODE against linear, cubic spline,
+# PCHIP, Akima and a Gaussian process); spectral_benchmark and spectral_export for
+# spectral.data.regime; spectral_regimes compares the regimes of spectral.regimes.
+# Each rule's params hold the settings its outputs depend on, so changing one reruns exactly the
+# jobs it affects (device, threads, checkpoint_every and profiling rerun nothing).
+# See docs/spectral.md.
+from zetalab.spectral.plan import (
+    planned_extrapolation,
+    planned_held_out,
+    planned_regimes,
+    stage_settings,
+)
 
 try:
     SPECTRAL_HELD_OUT = planned_held_out(config["spectral"])
+    SPECTRAL_ENDS = planned_extrapolation(config["spectral"])
+    SPECTRAL_REGIMES = planned_regimes(config["spectral"])
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
 
-SPECTRAL_DIR = "results/spectral"
-SPECTRAL_SUBSETS = ["all"] + [f"without_c{k}" for k in SPECTRAL_HELD_OUT]
-
-
+SPECTRAL_LEFT_OUT = sorted(SPECTRAL_HELD_OUT + SPECTRAL_ENDS)
+SPECTRAL_SUBSETS = ["all"] + [f"without_c{k}" for k in SPECTRAL_LEFT_OUT]
+SPECTRAL_REGIME = config["spectral"]["data"]["regime"]
+SPECTRAL_ROOT = "results/spectral"
+SPECTRAL_DIR = f"{SPECTRAL_ROOT}/{{regime}}"
 SPECTRAL_MODEL = f"{SPECTRAL_DIR}/models/{{subset}}/model.pt"
 SPECTRAL_HISTORY = f"{SPECTRAL_DIR}/models/{{subset}}/history.json"
 
 
+def spectral_settings(stage):
+    """params for a rule: the settings of `stage` with the job's regime (rerun trigger)."""
+    return lambda wc: stage_settings(config["spectral"], stage, wc.regime)
+
+
+wildcard_constraints:
+    regime="beer_lambert|monomer_dimer|band_shift|saturation",
+
+
 rule spectral_data:
-    """Seeded synthetic spectra (or the configured data file), checked and plotted."""
+    """Seeded synthetic spectra of one regime (or the configured data file), checked, plotted."""
     output:
         spectra=f"{SPECTRAL_DIR}/data/spectra.npz",
         manifest=f"{SPECTRAL_DIR}/data/manifest.json",
@@ -25,12 +48,15 @@ rule spectral_data:
             f"{SPECTRAL_DIR}/data/spectra.png",
             caption="../report/spectral_data.rst",
             category="Study S",
+            subcategory="{regime}",
         ),
     log:
-        "logs/spectral/data.log",
+        "logs/spectral/{regime}/data.log",
     conda:
         "../envs/spectral.yaml"
     threads: 1
+    params:
+        settings=spectral_settings("data"),
     script:
         "../scripts/spectral_data.py"
 
@@ -43,18 +69,19 @@ rule spectral_train:
         model=SPECTRAL_MODEL,
         history=SPECTRAL_HISTORY,
     log:
-        "logs/spectral/train_{subset}.log",
+        "logs/spectral/{regime}/train_{subset}.log",
     benchmark:
-        "logs/benchmarks/spectral_train_{subset}.tsv"
+        "logs/benchmarks/spectral_train_{regime}_{subset}.tsv"
     wildcard_constraints:
         subset=r"all|without_c\d+",
     conda:
         "../envs/spectral.yaml"
     threads: 1
     params:
-        checkpoint=lambda wc: f"{SPECTRAL_DIR}/models/{wc.subset}/checkpoint.pt",
+        settings=spectral_settings("train"),
+        checkpoint=lambda wc: f"{SPECTRAL_ROOT}/{wc.regime}/models/{wc.subset}/checkpoint.pt",
         profile_trace=lambda wc: (
-            f"logs/spectral/profile_{wc.subset}.json"
+            f"logs/spectral/{wc.regime}/profile_{wc.subset}.json"
             if config["spectral"]["train"]["profile"]
             else None
         ),
@@ -63,59 +90,100 @@ rule spectral_train:
 
 
 rule spectral_validate:
-    """Leave-one-out interpolation of the inner spectra against linear interpolation."""
+    """Leave-one-out: the NODE against every interpolator, interpolation and extrapolation."""
     input:
         spectra=rules.spectral_data.output.spectra,
-        models=expand(SPECTRAL_MODEL, subset=SPECTRAL_SUBSETS[1:]),
-        histories=expand(SPECTRAL_HISTORY, subset=SPECTRAL_SUBSETS),
+        models=expand(SPECTRAL_MODEL, subset=SPECTRAL_SUBSETS[1:], allow_missing=True),
+        histories=expand(SPECTRAL_HISTORY, subset=SPECTRAL_SUBSETS, allow_missing=True),
     output:
         metrics=f"{SPECTRAL_DIR}/validation/metrics.json",
         table=report(
             f"{SPECTRAL_DIR}/validation/table.md",
             caption="../report/spectral_validation.rst",
             category="Study S",
+            subcategory="{regime}",
         ),
         plot=report(
             f"{SPECTRAL_DIR}/validation/held_out_spectra.png",
             caption="../report/spectral_held_out.rst",
             category="Study S",
+            subcategory="{regime}",
+        ),
+        methods_plot=report(
+            f"{SPECTRAL_DIR}/validation/methods.png",
+            caption="../report/spectral_methods.rst",
+            category="Study S",
+            subcategory="{regime}",
         ),
         loss_plot=report(
             f"{SPECTRAL_DIR}/validation/loss_curves.png",
             caption="../report/spectral_loss.rst",
             category="Study S",
+            subcategory="{regime}",
         ),
     log:
-        "logs/spectral/validate.log",
+        "logs/spectral/{regime}/validate.log",
     conda:
         "../envs/spectral.yaml"
     threads: 1
     params:
-        held_out=SPECTRAL_HELD_OUT,
+        settings=spectral_settings("validate"),
+        left_out=SPECTRAL_LEFT_OUT,
         history_names=SPECTRAL_SUBSETS,
     script:
         "../scripts/spectral_validate.py"
+
+
+rule spectral_regimes:
+    """The validation means of every regime of spectral.regimes side by side."""
+    input:
+        metrics=expand(
+            f"{SPECTRAL_ROOT}/{{regime}}/validation/metrics.json", regime=SPECTRAL_REGIMES
+        ),
+    output:
+        table=report(
+            f"{SPECTRAL_ROOT}/regimes.md",
+            caption="../report/spectral_regimes.rst",
+            category="Study S",
+        ),
+        plot=report(
+            f"{SPECTRAL_ROOT}/regimes.png",
+            caption="../report/spectral_regimes.rst",
+            category="Study S",
+        ),
+    log:
+        "logs/spectral/regimes.log",
+    conda:
+        "../envs/spectral.yaml"
+    threads: 1
+    params:
+        regimes=SPECTRAL_REGIMES,
+    script:
+        "../scripts/spectral_regimes.py"
 
 
 rule spectral_benchmark:
     """Throughput of training and inference on this machine's device."""
     input:
         spectra=rules.spectral_data.output.spectra,
-        model=SPECTRAL_MODEL.format(subset="all"),
+        model=SPECTRAL_MODEL.replace("{subset}", "all"),
     output:
         figures=f"{SPECTRAL_DIR}/benchmark/benchmark.json",
         table=report(
             f"{SPECTRAL_DIR}/benchmark/table.md",
             caption="../report/spectral_benchmark.rst",
             category="Study S",
+            subcategory="{regime}",
         ),
     log:
-        "logs/spectral/benchmark.log",
+        "logs/spectral/{regime}/benchmark.log",
     benchmark:
-        "logs/benchmarks/spectral_benchmark.tsv"
+        "logs/benchmarks/spectral_benchmark_{regime}.tsv"
     conda:
         "../envs/spectral.yaml"
     threads: 1
+    params:
+        settings=spectral_settings("benchmark"),
     script:
         "../scripts/spectral_benchmark.py"
 
@@ -124,7 +192,7 @@ rule spectral_export:
     """TorchScript and ONNX of the unrolled model, checked against the eager model."""
     input:
         spectra=rules.spectral_data.output.spectra,
-        model=SPECTRAL_MODEL.format(subset="all"),
+        model=SPECTRAL_MODEL.replace("{subset}", "all"),
     output:
         **(
             {"onnx": f"{SPECTRAL_DIR}/export/model.onnx"}
@@ -134,18 +202,21 @@ rule spectral_export:
         torchscript=f"{SPECTRAL_DIR}/export/model_torchscript.pt",
         manifest=f"{SPECTRAL_DIR}/export/export.json",
     log:
-        "logs/spectral/export.log",
+        "logs/spectral/{regime}/export.log",
     conda:
         "../envs/spectral.yaml"
     threads: 1
+    params:
+        settings=spectral_settings("export"),
     script:
         "../scripts/spectral_export.py"
 
 
 DEFAULT_TARGETS.setdefault("study_s", []).extend(
     [
-        *rules.spectral_validate.output,
-        *rules.spectral_benchmark.output,
-        *rules.spectral_export.output,
+        *expand(rules.spectral_validate.output, regime=SPECTRAL_REGIMES),
+        *expand(rules.spectral_benchmark.output, regime=SPECTRAL_REGIME),
+        *expand(rules.spectral_export.output, regime=SPECTRAL_REGIME),
+        *(rules.spectral_regimes.output if config["spectral"]["regimes"] else []),
     ]
 )

@@ -6,7 +6,7 @@ from zetalab.spectral.stages import config_from, run_benchmark, use_threads
 log_to(snakemake.log[0])
 use_threads(snakemake.threads)
 run_benchmark(
-    config_from(snakemake.config["spectral"]),
+    config_from(snakemake.config["spectral"], snakemake.wildcards.regime),
     snakemake.input.spectra,
     snakemake.input.model,
     snakemake.output.figures,

@@ -6,7 +6,7 @@ from zetalab.spectral.stages import config_from, run_train, use_threads
 log_to(snakemake.log[0])
 use_threads(snakemake.threads)
 run_train(
-    config_from(snakemake.config["spectral"]),
+    config_from(snakemake.config["spectral"], snakemake.wildcards.regime),
     snakemake.wildcards.subset,
     snakemake.input.spectra,
     snakemake.output.model,

@@ -1,4 +1,4 @@
-"""Entry point of rule spectral_validate: leave-one-out interpolation against linear."""
+"""Entry point of rule spectral_validate: leave-one-out, the NODE against every baseline."""
 
 from zetalab.logsetup import log_to
 from zetalab.spectral.stages import config_from, run_validate, use_threads
@@ -6,12 +6,13 @@ from zetalab.spectral.stages import config_from, run_validate, use_threads
 log_to(snakemake.log[0])
 use_threads(snakemake.threads)
 run_validate(
-    config_from(snakemake.config["spectral"]),
+    config_from(snakemake.config["spectral"], snakemake.wildcards.regime),
     snakemake.input.spectra,
-    dict(zip(snakemake.params.held_out, snakemake.input.models, strict=True)),
+    dict(zip(snakemake.params.left_out, snakemake.input.models, strict=True)),
     dict(zip(snakemake.params.history_names, snakemake.input.histories, strict=True)),
     snakemake.output.metrics,
     snakemake.output.table,
     snakemake.output.plot,
+    snakemake.output.methods_plot,
     snakemake.output.loss_plot,
 )

@@ -56,11 +56,13 @@ def trained(tiny_cfg, tiny_data):
     return train(tiny_cfg, tiny_data, CPU)
 
 
-def test_default_synthetic_spectra_are_seeded_and_non_monotonic():
+def test_default_synthetic_spectra_are_seeded_monomer_dimer():
     cfg = SpectralConfig.load()
+    assert cfg.data.regime == "monomer_dimer"
     a = synthetic_spectra(cfg.data, 0, CPU)
     assert tuple(a.spectra.shape) == (6, 601)
-    assert non_monotonic_fraction(a) > 0.3
+    shifted = SpectralConfig.load({"data": {"regime": "band_shift"}}).data
+    assert non_monotonic_fraction(synthetic_spectra(shifted, 0, CPU)) > 0.3
     torch.testing.assert_close(a.spectra, synthetic_spectra(cfg.data, 0, CPU).spectra)
     assert not torch.equal(a.spectra, synthetic_spectra(cfg.data, 1, CPU).spectra)
     assert ordered_transitions(6, CPU).shape == (30, 2)
@@ -89,11 +91,21 @@ def test_resume_continues_to_the_same_weights(tiny_cfg, tiny_data, trained, tmp_
         torch.testing.assert_close(resumed.model.state_dict()[name], value, msg=name)
 
 
-def test_validation_scores_model_and_baseline(tiny_cfg, tiny_data, trained):
+def test_validation_scores_the_model_and_every_baseline(tiny_cfg, tiny_data, trained):
     result = evaluate_held_out(trained.model, tiny_data, 2)
-    assert result["winner"] in ("model", "linear")
-    for who in ("model", "linear"):
-        assert result[who]["mse"] > 0 and result[who]["r2"] < 1
+    assert result["kind"] == "interpolation" and len(result["sources"]) == 2
+    assert set(result["scores"]) == {"node", "linear", "cubic_spline", "pchip", "akima", "gp"}
+    for scores in result["scores"].values():
+        assert scores["mse"] > 0 and scores["r2"] < 1
+    assert result["best"] == min(result["scores"], key=lambda m: result["scores"][m]["mse"])
+    # the linear baseline is the straight line between the two neighbours
+    a, c = tiny_data.spectra.double(), tiny_data.concentrations.double()
+    w = (c[2] - c[1]) / (c[3] - c[1])
+    want = a[1] + w * (a[3] - a[1])
+    np.testing.assert_allclose(result["curves"]["linear"], want.numpy(), atol=1e-12)
+    end = evaluate_held_out(trained.model, tiny_data, 5)
+    assert end["kind"] == "extrapolation" and end["sources"] == [float(c[4])]
+    assert all(np.isfinite(s["mse"]) for s in end["scores"].values())
     scores = spectrum_scores(tiny_data.spectra[:1], tiny_data.spectra[:1])
     assert float(scores["mse"][0]) == 0 and float(scores["r2"][0]) == pytest.approx(1.0)
     assert float(scores["spectral_angle"][0]) == pytest.approx(0.0, abs=1e-6)

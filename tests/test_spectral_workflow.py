@@ -1,12 +1,14 @@
-"""Study S through Snakemake: the plan, an edge held-out refused at parse time, a tiny e2e run."""
+"""Study S through Snakemake: the plan per regime, bad config refused at parse time, reruns on a
+changed setting (and none on an execution-only one), a tiny end-to-end run."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from conftest import run_snakemake
+from conftest import REPO, run_snakemake
 
 TINY = """\
 targets:
@@ -29,35 +31,63 @@ def _config(workdir: Path, text: str) -> None:
     (workdir / "config" / "config.yaml").write_text(text)
 
 
+def _planned(proc) -> dict[str, int]:
+    """{rule: count} from the job-stats table of a dry run."""
+    table = proc.stdout.split("Job stats:")[-1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
 def test_default_config_plans_every_spectral_rule(tmp_path):
     _config(tmp_path, "targets:\n  study_z: false\n")
     proc = run_snakemake(tmp_path, "-n", "--cores", "1")
     for rule in ("spectral_data", "spectral_validate", "spectral_benchmark", "spectral_export"):
         assert rule in proc.stdout
-    for subset in ("all", "without_c1", "without_c2", "without_c3", "without_c4"):
-        assert f"results/spectral/models/{subset}/model.pt" in proc.stdout
-    assert "without_c0" not in proc.stdout and "without_c5" not in proc.stdout
+    subsets = ["all"] + [f"without_c{k}" for k in range(6)]  # inner ones and both ends
+    for subset in subsets:
+        assert f"results/spectral/monomer_dimer/models/{subset}/model.pt" in proc.stdout
+    assert "without_c6" not in proc.stdout and "spectral_regimes" not in proc.stdout
+    assert _planned(proc)["spectral_train"] == 7
 
 
-def test_edge_held_out_is_refused_before_any_job(tmp_path):
+def test_the_regimes_config_plans_one_study_per_regime(tmp_path):
+    _config(tmp_path, "targets:\n  study_z: false\n")
+    configfile = REPO / "config" / "spectral_regimes.yaml"
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(configfile))
+    for regime in ("beer_lambert", "monomer_dimer", "band_shift", "saturation"):
+        assert f"results/spectral/{regime}/validation/table.md" in proc.stdout
+    planned = _planned(proc)
+    assert planned["spectral_validate"] == 4 and planned["spectral_train"] == 4 * 7
+    assert planned["spectral_regimes"] == 1 and planned["spectral_export"] == 1
+
+
+def test_edge_held_out_and_unknown_regime_are_refused_before_any_job(tmp_path):
     _config(tmp_path, "targets:\n  study_z: false\nspectral:\n  validation:\n    held_out: [5]\n")
     proc = run_snakemake(tmp_path, "-n", "--cores", "1", check=False)
     assert proc.returncode != 0
     assert "edge concentration" in proc.stdout + proc.stderr
+    _config(tmp_path, "targets:\n  study_z: false\nspectral:\n  data:\n    regime: soup\n")
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", check=False)
+    assert proc.returncode != 0
+    assert "soup" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow
-def test_spectral_rules_end_to_end(tmp_path):
+def test_spectral_rules_end_to_end_and_reruns(tmp_path):
     _config(tmp_path, TINY)
     run_snakemake(tmp_path, "--cores", "2")
-    out = tmp_path / "results" / "spectral"
+    out = tmp_path / "results" / "spectral" / "monomer_dimer"
     metrics = json.loads((out / "validation" / "metrics.json").read_text())
-    assert [r["index"] for r in metrics["held_out"]] == [2]
-    assert metrics["summary"]["overall_winner"] in ("model", "linear")
-    assert "beats" in (out / "validation" / "table.md").read_text()
+    assert [r["index"] for r in metrics["held_out"]] == [2, 0, 5]
+    assert set(metrics["methods"]) == {"node", "linear", "cubic_spline", "pchip", "akima", "gp"}
+    for kind in ("interpolation", "extrapolation"):
+        for scores in metrics["methods"].values():
+            assert scores[kind]["mse"] >= 0  # every method scored, never NaN/None
+        assert metrics["summary"][kind]["strongest_baseline"] != "node"
+    table = (out / "validation" / "table.md").read_text()
+    assert "## Interpolation" in table and "## Extrapolation" in table
+    assert " wins" in table or " beats " in table
     bench = json.loads((out / "benchmark" / "benchmark.json").read_text())
     assert bench["train"]["samples_per_epoch"] == 30 * 16
-    assert bench["train"]["samples_per_s"] > 0
     export = json.loads((out / "export" / "export.json").read_text())
     assert export["torchscript"]["max_abs_diff_vs_eager"] < 1e-5
     assert (out / "export" / "model.onnx").stat().st_size > 0
@@ -65,4 +95,27 @@ def test_spectral_rules_end_to_end(tmp_path):
     assert len(history["history"]) == 2
     assert (out / "models" / "all" / "checkpoint.pt").exists()
     for log in ("data", "train_all", "train_without_c2", "validate", "benchmark", "export"):
-        assert (tmp_path / "logs" / "spectral" / f"{log}.log").stat().st_size > 0
+        assert (tmp_path / "logs" / "spectral" / "monomer_dimer" / f"{log}.log").stat().st_size
+    # execution-only settings rerun nothing; a model setting reruns training and what follows
+    text = TINY.replace("    epochs: 2\n", "    epochs: 2\n    checkpoint_every: 1\n")
+    _config(tmp_path, text + "  device:\n    kind: cpu\n")
+    assert "Nothing to be done" in run_snakemake(tmp_path, "-n", "--cores", "1").stdout
+    _config(tmp_path, TINY.replace("spectral:\n", "spectral:\n  model:\n    flow_hidden: 8\n"))
+    planned = _planned(run_snakemake(tmp_path, "-n", "--cores", "1"))
+    assert planned == {
+        "spectral_train": 4,
+        "spectral_validate": 1,
+        "spectral_benchmark": 1,
+        "spectral_export": 1,
+        "all": 1,
+        "total": 8,
+    }
+    _config(
+        tmp_path, TINY.replace("    noise", "").replace("  data:\n", "  data:\n    noise: 0.01\n")
+    )
+    assert _planned(run_snakemake(tmp_path, "-n", "--cores", "1"))["spectral_data"] == 1
+    _config(
+        tmp_path, TINY.replace("    held_out: [2]\n", "    held_out: [2]\n    extrapolate: false\n")
+    )
+    planned = _planned(run_snakemake(tmp_path, "-n", "--cores", "1"))
+    assert planned.get("spectral_train", 0) == 0 and planned["spectral_validate"] == 1

@@ -45,7 +45,9 @@ def christoffel_autograd(metric: Metric, c: torch.Tensor, idx: torch.Tensor) -> 
     """
     create_graph = torch.is_grad_enabled()
     with torch.enable_grad(), full_precision(c.device.type):
-        x = c if c.requires_grad else c.detach().requires_grad_(True)
+        # Without grad mode (e.g. odeint_adjoint's forward pass) a c that requires grad may be
+        # a view made under no_grad, outside any graph: differentiate a detached copy instead.
+        x = c if c.requires_grad and create_graph else c.detach().requires_grad_(True)
         g = metric(x, idx).to(c.dtype)
         (dg,) = torch.autograd.grad(g.sum(), x, create_graph=create_graph)
     gamma = 0.5 * dg / g

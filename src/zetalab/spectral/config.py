@@ -26,6 +26,7 @@ class DeviceConfig:
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     source: str
+    regime: str
     file: str | None
     concentrations: tuple[float, ...]
     wavelength_min: float
@@ -39,6 +40,7 @@ class ModelConfig:
     embedding_dim: int
     metric_hidden: int
     flow_hidden: int
+    wavelength_position: bool
     metric_floor: float
 
 
@@ -58,6 +60,7 @@ class SolverConfig:
 class ShootingConfig:
     newton_steps: int
     steps: int
+    max_steps: int
     quad_points: int
     tol: float
 
@@ -81,6 +84,7 @@ class TrainConfig:
 @dataclasses.dataclass(frozen=True)
 class ValidationConfig:
     held_out: tuple[int, ...] | None
+    extrapolate: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +103,7 @@ class ExportConfig:
 class SpectralConfig:
     seed: int
     dtype: str
+    regimes: tuple[str, ...] | None
     device: DeviceConfig
     data: DataConfig
     model: ModelConfig
@@ -115,6 +120,7 @@ class SpectralConfig:
         return cls(
             seed=int(section["seed"]),
             dtype=str(section["dtype"]),
+            regimes=tuple(section["regimes"]) if section["regimes"] else None,
             device=_build(DeviceConfig, section["device"]),
             data=_build(DataConfig, section["data"]),
             model=_build(ModelConfig, section["model"]),
@@ -125,6 +131,10 @@ class SpectralConfig:
             benchmark=_build(BenchmarkConfig, section["benchmark"]),
             export=_build(ExportConfig, section["export"]),
         )
+
+    def for_regime(self, regime: str) -> SpectralConfig:
+        """This config with spectral.data.regime set to a job's regime (the rule wildcard)."""
+        return self.replace(data={"regime": regime})
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None) -> SpectralConfig:

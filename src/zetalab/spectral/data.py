@@ -1,15 +1,14 @@
 """Spectra: seeded synthetic generation on the device (seed cell 3), checks, transitions.
 
-The synthetic absorbance is built so that interpolating in concentration is hard for a straight
-line: one band rises then falls with c, one shifts its centre with c, one follows a sine of c.
-So at most wavelengths A(c) is non-monotonic, and linear interpolation between neighbouring
-spectra is a fair but beatable baseline.
+The synthetic absorbance follows one of four regimes that behave like real solutions
+(``spectral.data.regime``, see ``regime_absorbance``): Beer-Lambert, a monomer-dimer
+equilibrium, a band that shifts and broadens with concentration, and detector saturation. They
+were fixed before any model was judged on them; docs/spectral.md gives their physics.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 import numpy as np
@@ -100,37 +99,98 @@ def wavelength_grid(cfg: DataConfig, device: torch.device, dtype: torch.dtype) -
 def synthetic_spectra(
     cfg: DataConfig, seed: int, device: torch.device, dtype: torch.dtype = torch.float32
 ) -> Spectra:
-    """All spectra in one broadcast expression on `device`; band positions jitter with `seed`.
+    """The configured regime's spectra, generated on `device` in one broadcast expression.
 
-    Generated in float64 and cast, so the clean signal is the same on every device; the noise
-    comes from a generator on `device`, so CPU and CUDA draw different (each reproducible) noise.
+    Band positions jitter with `seed` (a few nm); the clean signal is computed in float64 and
+    cast, so it is the same on every device; the noise comes from a generator on `device`, so
+    CPU and CUDA draw different (each reproducible) noise.
     """
     generator = torch.Generator(device=device).manual_seed(seed)
     f64 = torch.float64
     c = torch.as_tensor(cfg.concentrations, device=device, dtype=f64)
     lam = wavelength_grid(cfg, device, f64)
-    jitter = (torch.rand(6, generator=generator, device=device, dtype=f64) - 0.5) * 10.0
-    cc = c[:, None]
-    span = cfg.wavelength_max - cfg.wavelength_min
-    x = (lam[None, :] - cfg.wavelength_min) / span  # 0..1 across the grid
-    c_peak = 0.5 * (min(cfg.concentrations) + max(cfg.concentrations))
-
-    def band(centre: torch.Tensor, width: float) -> torch.Tensor:
-        return torch.exp(-0.5 * ((x - centre) / width) ** 2)
-
-    # rises, peaks at c_peak, falls: the classic non-monotonic band (e.g. a dimer intermediate)
-    a1 = 1.1 * (cc / c_peak) * torch.exp(1.0 - cc / c_peak)
-    b1 = band(0.17 + jitter[0] / span, 0.06)
-    # grows and red-shifts with concentration (aggregation)
-    a2 = 0.55 * torch.tanh(2.0 * cc)
-    b2 = band(0.55 + (jitter[1] + 45.0 * torch.tanh(1.5 * cc)) / span, 0.07 + 0.02 * cc)
-    # oscillates once over the concentration range
-    a3 = 0.35 + 0.3 * torch.sin(2.0 * math.pi * cc / (1.2 * float(c.max())) + jitter[2] / 10.0)
-    b3 = band(0.85 + jitter[3] / span, 0.05)
-    baseline = 0.05 * cc * (1.0 - 0.5 * x)
-    clean = a1 * b1 + a2 * b2 + a3 * b3 + baseline
+    jitter = (torch.rand(4, generator=generator, device=device, dtype=f64) - 0.5) * 0.02
+    x = (lam - cfg.wavelength_min) / (cfg.wavelength_max - cfg.wavelength_min)
+    clean = regime_absorbance(cfg.regime, c, x, jitter)
     noise = cfg.noise * torch.randn(clean.shape, generator=generator, device=device, dtype=f64)
     return Spectra(c.to(dtype), lam.to(dtype), (clean + noise).to(dtype).contiguous())
+
+
+def _band(x: torch.Tensor, centre, width) -> torch.Tensor:
+    return torch.exp(-0.5 * ((x - centre) / width) ** 2)
+
+
+# The physical constants of the regimes, fixed before any model was judged on them (their
+# physics is written in docs/spectral.md). Concentrations are in units of the default range
+# 0.1..1.1; x is the wavelength mapped to 0..1 across the grid.
+DIMERISATION_K = 10.0  # K_d = [D] / [M]^2; the monomer share falls from ~50 % to ~20 %
+SHIFT_TOTAL, SHIFT_HALF = 0.3, 0.6  # band centre x0 + 0.3 c / (c + 0.6): a binding isotherm
+STRAY_LIGHT = 0.005  # fraction of stray light: the reading saturates near A = 2.3
+
+
+def epsilon_beer_lambert(x: torch.Tensor, jitter: torch.Tensor) -> torch.Tensor:
+    """Molar absorptivity of one species: three bands across the grid."""
+    return (
+        1.0 * _band(x, 0.22 + jitter[0], 0.06)
+        + 0.7 * _band(x, 0.5 + jitter[1], 0.08)
+        + 0.45 * _band(x, 0.8 + jitter[2], 0.05)
+    )
+
+
+def monomer_fraction_terms(c: torch.Tensor, k: float = DIMERISATION_K):
+    """[M] and [D] of 2 M <-> D with K = [D]/[M]^2 at total monomer units c = [M] + 2 [D]."""
+    m = (torch.sqrt(1.0 + 8.0 * k * c) - 1.0) / (4.0 * k)
+    return m, k * m * m
+
+
+def monomer_dimer_absorptivities(x: torch.Tensor, jitter: torch.Tensor):
+    """eps_M per monomer and eps_D per dimer: the dimer band is blue-shifted (H-aggregate)."""
+    eps_m = 1.0 * _band(x, 0.55 + jitter[0], 0.07) + 0.5 * _band(x, 0.2 + jitter[1], 0.05)
+    eps_d = 1.7 * _band(x, 0.42 + jitter[0], 0.06) + 0.7 * _band(x, 0.2 + jitter[1], 0.05)
+    return eps_m, eps_d
+
+
+def band_shift_parameters(c: torch.Tensor, jitter: torch.Tensor):
+    """Centre, width and height of the band that shifts and broadens with c (area grows as c)."""
+    centre = 0.3 + jitter[0] + SHIFT_TOTAL * c / (c + SHIFT_HALF)
+    width = 0.035 * (1.0 + 0.8 * c)
+    height = 1.2 * c * 0.035 / width
+    return centre, width, height
+
+
+def regime_absorbance(
+    regime: str, c: torch.Tensor, x: torch.Tensor, jitter: torch.Tensor
+) -> torch.Tensor:
+    """Noise-free absorbance (C, W) of one regime at concentrations c (C,) and positions x (W,).
+
+    - ``beer_lambert``: A = c eps(lambda), exactly linear in c.
+    - ``monomer_dimer``: 2 M <-> D; A = eps_M [M] + eps_D [D], the [M] ~ sqrt(c) curvature of
+      the equilibrium, with an isosbestic point in A / c where eps_D = 2 eps_M.
+    - ``band_shift``: one band moves to longer wavelength and broadens as c rises (solvation,
+      aggregation), its area proportional to c; a second band obeys Beer-Lambert.
+    - ``saturation``: strong Beer-Lambert bands read through a detector with stray light,
+      A = -log10((10^-A_true + s) / (1 + s)): linear at low A, flattening near -log10(s).
+    """
+    cc = c[:, None]
+    xx = x[None, :]
+    if regime == "beer_lambert":
+        return cc * epsilon_beer_lambert(xx, jitter)
+    if regime == "monomer_dimer":
+        m, d = monomer_fraction_terms(cc)
+        eps_m, eps_d = monomer_dimer_absorptivities(xx, jitter)
+        return eps_m * m + eps_d * d
+    if regime == "band_shift":
+        centre, width, height = band_shift_parameters(cc, jitter)
+        fixed = 0.35 * cc * _band(xx, 0.85 + jitter[2], 0.04)
+        return height * _band(xx, centre, width) + fixed
+    if regime == "saturation":
+        true = 2.5 * cc * epsilon_beer_lambert(xx, jitter)
+        s = STRAY_LIGHT
+        return -torch.log10((torch.pow(10.0, -true) + s) / (1.0 + s))
+    raise ZetalabError(
+        f"unknown spectral.data.regime {regime!r}",
+        "use beer_lambert, monomer_dimer, band_shift or saturation",
+    )
 
 
 def load_spectra(path: str | Path, device: torch.device, dtype: torch.dtype) -> Spectra:

@@ -36,17 +36,23 @@ class GeodesicDynamics(nn.Module):
 class SpectralFlowNet(nn.Module):
     """The seed's deliberately tiny flow network, (3 + embedding_dim) -> hidden -> 1 (11->16->1)."""
 
-    def __init__(self, n_wavelengths: int, embedding_dim: int, hidden: int):
+    def __init__(self, n_wavelengths: int, embedding_dim: int, hidden: int, position: bool = False):
         super().__init__()
         self.embedding = nn.Embedding(n_wavelengths, embedding_dim)
         nn.init.normal_(self.embedding.weight, std=0.1)
+        self.position = position
+        self.scale = 2.0 / max(n_wavelengths - 1, 1)
+        extra = 4 if position else 3
         self.net = nn.Sequential(
-            nn.Linear(3 + embedding_dim, hidden), nn.Tanh(), nn.Linear(hidden, 1)
+            nn.Linear(extra + embedding_dim, hidden), nn.Tanh(), nn.Linear(hidden, 1)
         )
 
     def forward(self, c, v, a, idx) -> torch.Tensor:
         e = self.embedding(idx).to(c.dtype)
-        return self.net(torch.cat([c[:, None], v[:, None], a[:, None], e], dim=1)).squeeze(1)
+        parts = [c[:, None], v[:, None], a[:, None], e]
+        if self.position:
+            parts.append((idx.to(c.dtype) * self.scale - 1.0)[:, None])
+        return self.net(torch.cat(parts, dim=1)).squeeze(1)
 
 
 class CoupledDynamics(nn.Module):

@@ -1,12 +1,15 @@
 """Standalone inference with an exported Study S model.
 
     python -m zetalab.spectral.infer MODEL --c-from 0.3 --c-to 0.4 [--spectrum FILE] [--out CSV]
+        [--extrapolate]
 
 MODEL is the TorchScript file (needs only torch) or the ONNX file (needs onnxruntime, or falls
 back to onnx's reference evaluator). Without --spectrum, --c-from must be one of the training
 concentrations stored in the model's metadata, and that training spectrum is used. --spectrum
 takes a .npy or a text file with one absorbance per wavelength of the model's grid. The output
-is CSV "wavelength,absorbance". This module imports nothing from zetalab.
+is CSV "wavelength,absorbance". Concentrations must be finite and inside the training range
+(the model was never shown anything beyond it); --extrapolate allows --c-to outside it and says
+so on standard error. This module imports nothing from zetalab.
 """
 
 from __future__ import annotations
@@ -83,20 +86,79 @@ def starting_spectrum(meta: dict, c_from: float, spectrum: Path | None) -> np.nd
     return np.asarray(meta["spectra"][int(hit[0])], dtype=float)
 
 
+def check_concentrations(meta: dict, c_from: float, c_to: float, extrapolate: bool) -> str | None:
+    """Refuse NaN/infinite concentrations and, unless allowed, ones outside the training range.
+
+    Returns a note for standard error when an allowed extrapolation happens.
+    """
+    for name, value in (("--c-from", c_from), ("--c-to", c_to)):
+        if not np.isfinite(value):
+            raise InferenceError(f"{name} is {value}; give a finite concentration")
+    known = np.asarray(meta["concentrations"], dtype=float)
+    lo, hi = float(known.min()), float(known.max())
+    if not lo <= c_from <= hi:
+        raise InferenceError(
+            f"--c-from {c_from} is outside the training range [{lo:g}, {hi:g}]; the model "
+            "carries spectra only from where it was trained"
+        )
+    if lo <= c_to <= hi:
+        return None
+    if not extrapolate:
+        raise InferenceError(
+            f"--c-to {c_to} is outside the training range [{lo:g}, {hi:g}]: that would be "
+            "extrapolation, which the validation scores separately (and worse); pass "
+            "--extrapolate to do it anyway"
+        )
+    return f"note: extrapolating to c = {c_to:g}, outside the training range [{lo:g}, {hi:g}]"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m zetalab.spectral.infer", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument("model", type=Path, help="exported .pt (TorchScript) or .onnx file")
+    p.add_argument(
+        "--c-from",
+        type=float,
+        required=True,
+        help="concentration of the starting spectrum; without --spectrum, one of the training "
+        "concentrations (its stored spectrum is used)",
+    )
+    p.add_argument(
+        "--c-to",
+        type=float,
+        required=True,
+        help="concentration to carry the spectrum to; must lie in the training range unless "
+        "--extrapolate is given",
+    )
+    p.add_argument(
+        "--spectrum",
+        type=Path,
+        help=".npy or comma/whitespace text with one absorbance per wavelength of the model's "
+        "grid, measured at --c-from (default: the training spectrum at --c-from)",
+    )
+    p.add_argument("--out", type=Path, help="CSV file to write (default: standard output)")
+    p.add_argument(
+        "--extrapolate",
+        action="store_true",
+        help="allow --c-to outside the training concentration range (reported on stderr)",
+    )
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", type=Path, help="exported .pt (TorchScript) or .onnx file")
-    parser.add_argument("--c-from", type=float, required=True)
-    parser.add_argument("--c-to", type=float, required=True)
-    parser.add_argument("--spectrum", type=Path, help=".npy or text: absorbance at --c-from")
-    parser.add_argument("--out", type=Path, help="CSV to write (default: standard output)")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         run, meta = load(args.model)
+        note = check_concentrations(meta, args.c_from, args.c_to, args.extrapolate)
         a_from = starting_spectrum(meta, args.c_from, args.spectrum)
+        if not np.all(np.isfinite(a_from)):
+            raise InferenceError("the starting spectrum contains NaN or infinite values")
     except InferenceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if note:
+        print(note, file=sys.stderr)
     dtype = np.float64 if meta["dtype"] == "float64" else np.float32
     out = run(
         np.asarray([args.c_from], dtype=dtype),

@@ -7,6 +7,8 @@ A(1). One row of the flat batch is one (transition, wavelength) sample.
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
@@ -33,7 +35,9 @@ class GeodesicSpectralNODE(nn.Module):
         self.metric = MetricNet(
             n_wavelengths, model.embedding_dim, model.metric_hidden, model.metric_floor
         )
-        self.flow = SpectralFlowNet(n_wavelengths, model.embedding_dim, model.flow_hidden)
+        self.flow = SpectralFlowNet(
+            n_wavelengths, model.embedding_dim, model.flow_hidden, model.wavelength_position
+        )
         self.dynamics = CoupledDynamics(self.metric, self.flow, solver.christoffel, solver.fd_eps)
         self.ode_solves = 0  # trajectories integrated, for the throughput figures
 
@@ -53,6 +57,8 @@ class GeodesicSpectralNODE(nn.Module):
             christoffel=self.solver_cfg.christoffel,
             fd_eps=self.solver_cfg.fd_eps,
             differentiable=differentiable,
+            max_steps=cfg.max_steps,
+            tol=cfg.tol,
         )
         self.ode_solves += c_from.numel() * (cfg.newton_steps + 1)
         return result
@@ -61,9 +67,12 @@ class GeodesicSpectralNODE(nn.Module):
         self, c_from: torch.Tensor, c_to: torch.Tensor, a_from: torch.Tensor, idx: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Predicted A(c_to) per row, and c(1) - c_to of the path the spectrum travelled."""
-        v0 = self.shoot(c_from, c_to, idx).v0
-        y0 = torch.stack([c_from, v0, a_from.to(c_from.dtype)], dim=1)
-        y1 = solve(self.dynamics.set_context(idx), y0, self.solver_cfg)
+        shot = self.shoot(c_from, c_to, idx)
+        y0 = torch.stack([c_from, shot.v0, a_from.to(c_from.dtype)], dim=1)
+        solver = self.solver_cfg
+        if shot.steps > solver.steps:  # the path needed a finer grid: follow it on one too
+            solver = dataclasses.replace(solver, steps=shot.steps)
+        y1 = solve(self.dynamics.set_context(idx), y0, solver)
         self.ode_solves += c_from.numel()
         return y1[:, 2], y1[:, 0] - c_to
 

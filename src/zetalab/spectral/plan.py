@@ -48,19 +48,68 @@ def held_out_indices(n_concentrations: int, requested: list[int] | tuple[int, ..
     return chosen
 
 
-def planned_held_out(section: Mapping[str, Any]) -> list[int]:
-    """The held-out indices the workflow plans for, checked before any job runs.
-
-    Counts the concentrations from the config (synthetic) or the data file's header, so that a
-    too-short series or an edge index in spectral.validation.held_out fails at parse time.
-    """
-    cfg = SpectralConfig.from_mapping(section)
+def _n_concentrations(cfg: SpectralConfig) -> int:
     if cfg.data.source == "file" and cfg.data.file:
         path = Path(cfg.data.file)
         if not path.exists():
             raise ZetalabError(f"spectra file {path} does not exist", "check spectral.data.file")
         with np.load(path) as npz:
-            n = int(npz["concentrations"].shape[0])
-    else:
-        n = len(cfg.data.concentrations)
-    return held_out_indices(n, cfg.validation.held_out)
+            return int(npz["concentrations"].shape[0])
+    return len(cfg.data.concentrations)
+
+
+def planned_held_out(section: Mapping[str, Any]) -> list[int]:
+    """The inner held-out indices the workflow plans for, checked before any job runs.
+
+    Counts the concentrations from the config (synthetic) or the data file's header, so that a
+    too-short series or an edge index in spectral.validation.held_out fails at parse time.
+    """
+    cfg = SpectralConfig.from_mapping(section)
+    return held_out_indices(_n_concentrations(cfg), cfg.validation.held_out)
+
+
+def planned_extrapolation(section: Mapping[str, Any]) -> list[int]:
+    """The end indices left out for the extrapolation scores (none when switched off)."""
+    cfg = SpectralConfig.from_mapping(section)
+    n = _n_concentrations(cfg)
+    return [0, n - 1] if cfg.validation.extrapolate else []
+
+
+def planned_regimes(section: Mapping[str, Any]) -> list[str]:
+    """The regimes to validate: spectral.regimes, or only spectral.data.regime when null."""
+    cfg = SpectralConfig.from_mapping(section)
+    regimes = list(cfg.regimes) if cfg.regimes else [cfg.data.regime]
+    if len(set(regimes)) != len(regimes):
+        raise ZetalabError(
+            f"spectral.regimes = {regimes} repeats a regime", "list each regime once"
+        )
+    return regimes
+
+
+# Keys that change how a job runs but not what it computes: changing them reruns nothing.
+EXECUTION_ONLY = {"train": ("checkpoint_every", "profile", "profile_steps")}
+STAGE_SECTIONS = {
+    "data": ("seed", "dtype", "data"),
+    "train": ("seed", "dtype", "data", "model", "solver", "shooting", "train"),
+    "validate": ("data", "validation"),
+    "benchmark": ("benchmark", "train", "solver", "shooting"),
+    "export": ("export",),
+}
+
+
+def stage_settings(section: Mapping[str, Any], stage: str, regime: str) -> dict[str, Any]:
+    """The settings a stage's outputs depend on, for the rule's ``params`` (rerun trigger).
+
+    ``device`` and the keys of EXECUTION_ONLY are left out, so moving a run to a GPU or
+    changing how often it checkpoints reruns nothing; the regime is the job's own.
+    """
+    out: dict[str, Any] = {}
+    for name in STAGE_SECTIONS[stage]:
+        value = section[name]
+        if isinstance(value, Mapping):
+            skip = EXECUTION_ONLY.get(name, ())
+            value = {k: v for k, v in value.items() if k not in skip}
+            if name == "data":
+                value["regime"] = regime
+        out[name] = value
+    return out

@@ -20,7 +20,7 @@ def _save(fig: plt.Figure, path: str | Path) -> None:
     plt.close(fig)
 
 
-def plot_spectra(path, concentrations, wavelengths, spectra) -> None:
+def plot_spectra(path, concentrations, wavelengths, spectra, title: str = "Study S spectra"):
     fig, ax = plt.subplots(figsize=(7, 4))
     cmap = plt.get_cmap("viridis")
     n = len(concentrations)
@@ -29,7 +29,7 @@ def plot_spectra(path, concentrations, wavelengths, spectra) -> None:
     ax.set_xlabel("wavelength (nm)")
     ax.set_ylabel("absorbance")
     ax.legend(fontsize=8)
-    ax.set_title("Study S spectra")
+    ax.set_title(title)
     fig.tight_layout()
     _save(fig, path)
 
@@ -47,26 +47,80 @@ def plot_loss_curves(path, histories: dict[str, list[dict[str, Any]]]) -> None:
     _save(fig, path)
 
 
-def plot_held_out(path, wavelengths, results: list[dict[str, Any]]) -> None:
+def plot_held_out(path, wavelengths, results: list[dict[str, Any]], summaries) -> None:
+    """Each held-out spectrum with the NODE, the strongest baseline and linear, and their errors."""
     n = len(results)
     fig, axes = plt.subplots(n, 2, figsize=(11, 2.8 * n), squeeze=False)
     w = np.asarray(wavelengths)
     for row, r in zip(axes, results, strict=True):
+        strongest = summaries[r["kind"]]["strongest_baseline"]
+        shown = ["node", strongest] + (["linear"] if strongest != "linear" else [])
         true = np.asarray(r["curves"]["true"])
-        model = np.asarray(r["curves"]["model"])
-        linear = np.asarray(r["curves"]["linear"])
         row[0].plot(w, true, "k", lw=2, label="true (held out)")
-        row[0].plot(w, model, "C0", label=f"geodesic NODE (MSE {r['model']['mse']:.2e})")
-        row[0].plot(w, linear, "C1--", label=f"linear interp. (MSE {r['linear']['mse']:.2e})")
-        lo, hi = r["neighbours"]
-        row[0].set_title(f"c = {r['concentration']:.3g} from c = {lo:.3g} and {hi:.3g}", fontsize=9)
+        for i, m in enumerate(shown):
+            style = "-" if m == "node" else "--"
+            mse = r["scores"][m]["mse"]
+            pred = np.asarray(r["curves"][m])
+            row[0].plot(w, pred, f"C{i}{style}", label=f"{_label(m)} (MSE {mse:.2e})")
+            row[1].plot(w, pred - true, f"C{i}{style}", label=f"{_label(m)} - true")
+        src = " and ".join(f"{c:.3g}" for c in r["sources"])
+        row[0].set_title(f"c = {r['concentration']:.3g} ({r['kind']}) from c = {src}", fontsize=9)
         row[0].legend(fontsize=7)
-        row[1].plot(w, model - true, "C0", label="NODE - true")
-        row[1].plot(w, linear - true, "C1--", label="linear - true")
         row[1].axhline(0.0, color="k", lw=0.5)
         row[1].set_title("error", fontsize=9)
         row[1].legend(fontsize=7)
     for ax in axes[-1]:
         ax.set_xlabel("wavelength (nm)")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _label(method: str) -> str:
+    from zetalab.spectral.validate import LABELS
+
+    return LABELS[method]
+
+
+def plot_methods(path, summaries: dict[str, dict[str, Any]], title: str) -> None:
+    """Mean MSE, MAE, R² and spectral angle of every method: interpolation and extrapolation."""
+    from zetalab.spectral.validate import METHODS
+
+    metrics = (("mse", "mean MSE", True), ("mae", "mean MAE", True))
+    metrics += (("r2", "mean R²", False), ("spectral_angle", "mean spectral angle (rad)", True))
+    kinds = [k for k, s in summaries.items() if s.get("held_out")]
+    fig, axes = plt.subplots(len(kinds), 4, figsize=(14, 3.2 * len(kinds)), squeeze=False)
+    colours = ["C3" if m == "node" else "C0" for m in METHODS]
+    for row, kind in zip(axes, kinds, strict=True):
+        mean = summaries[kind]["mean"]
+        for ax, (key, label, log_scale) in zip(row, metrics, strict=True):
+            values = [mean[m][key] for m in METHODS]
+            ax.bar(range(len(METHODS)), values, color=colours)
+            ax.set_xticks(range(len(METHODS)), [_label(m) for m in METHODS], rotation=35)
+            ax.tick_params(axis="x", labelsize=7)
+            if log_scale and min(values) > 0:
+                ax.set_yscale("log")
+            ax.set_title(f"{kind}: {label}", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_regimes(path, metrics: dict[str, dict[str, Any]]) -> None:
+    """Mean interpolation MSE of every method in every regime (log scale): who wins where."""
+    from zetalab.spectral.validate import KINDS, METHODS
+
+    fig, axes = plt.subplots(1, len(KINDS), figsize=(12, 4), squeeze=False)
+    regimes = list(metrics)
+    width = 0.8 / len(METHODS)
+    for ax, kind in zip(axes[0], KINDS, strict=True):
+        for i, m in enumerate(METHODS):
+            values = [(metrics[r]["methods"][m][kind] or {}).get("mse", np.nan) for r in regimes]
+            x = np.arange(len(regimes)) + (i - (len(METHODS) - 1) / 2) * width
+            ax.bar(x, values, width, label=_label(m), color="k" if m == "node" else f"C{i}")
+        ax.set_xticks(range(len(regimes)), regimes, fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylabel("mean MSE (leave-one-out)")
+        ax.set_title(kind)
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     _save(fig, path)

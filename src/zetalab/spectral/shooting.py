@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 class ShootingResult:
     v0: torch.Tensor
     residual: torch.Tensor  # c(1) - c_b, per row
+    steps: int = 0  # rk4 steps the solve ended with (more than asked when it had to refine)
 
 
 def arc_length_guess(metric: Metric, c_a, c_b, idx, points: int) -> torch.Tensor:
@@ -73,6 +74,8 @@ def shoot(
     christoffel: str = "fd",
     fd_eps: float = 1e-3,
     differentiable: bool = False,
+    max_steps: int | None = None,
+    tol: float = 1e-4,
 ) -> ShootingResult:
     """Solve all rows' boundary-value geodesics; returns v(0) and the residual c(1) - c_b.
 
@@ -80,25 +83,45 @@ def shoot(
     is taken with it and a frozen slope: at the solution its derivative with respect to the
     metric's parameters is exactly the implicit-function gradient dv0/dtheta = -(dc1/dtheta) /
     (dc1/dv0), at the cost of one extra integration instead of backpropagating every step.
+
+    With ``max_steps`` (training and validation; never in the exported, traced model) a solve
+    whose endpoint is not finite or misses c_b by more than ``tol`` is detected and the whole
+    batch is solved again with twice the rk4 steps, up to ``max_steps``: a strongly curved
+    metric makes a coarse rk4 grid overshoot and blow up (Gamma = 2 over dc = 1 misses by 1e6 with
+    6 steps). What still misses at ``max_steps`` is returned as is, for the monitor to report.
     """
     dyn = GeodesicDynamics(metric, christoffel, fd_eps).set_context(idx)
-    with (
-        torch.no_grad() if differentiable else contextlib.nullcontext(),
-        full_precision(c_a.device.type),
-    ):
-        v0 = arc_length_guess(metric, c_a, c_b, idx, quad_points)
-        for _ in range(newton_steps):
-            v0 = newton_update(metric, c_a, c_b, idx, v0, _endpoint(dyn, c_a, v0, steps))
-    with full_precision(c_a.device.type):
-        c1 = _endpoint(dyn, c_a, v0, steps)
-        if differentiable:
-            with torch.no_grad():
-                factor = newton_factor(metric, c_a, idx, c1)
-            v0 = v0 - (c1 - c_b) * factor
-            residual = (c1 - c_b).detach()
-        else:
-            residual = c1 - c_b
-    return ShootingResult(v0=v0, residual=residual)
+    current = steps
+    while True:
+        with (
+            torch.no_grad() if differentiable else contextlib.nullcontext(),
+            full_precision(c_a.device.type),
+        ):
+            v0 = arc_length_guess(metric, c_a, c_b, idx, quad_points)
+            for _ in range(newton_steps):
+                v0 = newton_update(metric, c_a, c_b, idx, v0, _endpoint(dyn, c_a, v0, current))
+        with full_precision(c_a.device.type):
+            c1 = _endpoint(dyn, c_a, v0, current)  # with the graph when differentiable
+        if max_steps is None or current >= max_steps or _worst_miss(c1, c_b) <= tol:
+            break
+        current = min(2 * current, max_steps)
+        log.debug("shooting missed its targets; solving again with %d rk4 steps", current)
+    if differentiable:
+        with torch.no_grad(), full_precision(c_a.device.type):
+            factor = newton_factor(metric, c_a, idx, c1)
+        v0 = v0 - (c1 - c_b) * factor
+        residual = (c1 - c_b).detach()
+    else:
+        residual = c1 - c_b
+    return ShootingResult(v0=v0, residual=residual, steps=current)
+
+
+def _worst_miss(c1: torch.Tensor, c_b: torch.Tensor) -> float:
+    """The largest |c(1) - c_b| of the batch, infinite when any endpoint is NaN or infinite."""
+    if not c1.numel():
+        return 0.0
+    miss = (c1 - c_b).detach().abs()
+    return float(torch.where(torch.isfinite(miss), miss, torch.full_like(miss, torch.inf)).max())
 
 
 class ShootingMonitor:

@@ -35,8 +35,10 @@ def use_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def config_from(section: Mapping[str, Any]) -> SpectralConfig:
-    return SpectralConfig.from_mapping(section)
+def config_from(section: Mapping[str, Any], regime: str | None = None) -> SpectralConfig:
+    """The job's config: the ``spectral:`` section with the rule's regime wildcard applied."""
+    cfg = SpectralConfig.from_mapping(section)
+    return cfg.for_regime(regime) if regime else cfg
 
 
 def run_data(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_path: str) -> None:
@@ -46,7 +48,9 @@ def run_data(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_pa
     data = make_spectra(cfg.data, cfg.seed, device, torch_dtype(cfg.dtype))
     fraction = non_monotonic_fraction(data)
     log.info(
-        "%d spectra x %d wavelengths generated on %s; %.0f%% of wavelengths non-monotonic in c",
+        "regime %s: %d spectra x %d wavelengths generated on %s; %.0f%% of wavelengths "
+        "non-monotonic in c",
+        cfg.data.regime,
         data.n_concentrations,
         data.n_wavelengths,
         device,
@@ -55,12 +59,18 @@ def run_data(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_pa
     save_spectra(spectra_path, data)
     cpu = data.to(torch.device("cpu"), torch.float64)
     plot_spectra(
-        plot_path, cpu.concentrations.tolist(), cpu.wavelengths.numpy(), cpu.spectra.numpy()
+        plot_path,
+        cpu.concentrations.tolist(),
+        cpu.wavelengths.numpy(),
+        cpu.spectra.numpy(),
+        title=f"Study S spectra, regime {cfg.data.regime}",
     )
     write_json_atomic(
         manifest_path,
         {
             "source": cfg.data.source,
+            "regime": cfg.data.regime if cfg.data.source == "synthetic" else None,
+            "noise": cfg.data.noise if cfg.data.source == "synthetic" else None,
             "seed": cfg.seed,
             "generated_on": device_description(device),
             "concentrations": cpu.concentrations.tolist(),
@@ -73,7 +83,6 @@ def run_data(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_pa
 
 def subset_indices(subset: str, n_concentrations: int) -> list[int]:
     """``all`` or ``without_c{k}`` -> the concentration indices that model trains on."""
-    from zetalab.spectral.plan import held_out_indices
     from zetalab.spectral.validate import training_indices
 
     if subset == "all":
@@ -81,7 +90,12 @@ def subset_indices(subset: str, n_concentrations: int) -> list[int]:
     if not subset.startswith("without_c") or not subset[len("without_c") :].isdigit():
         raise ZetalabError(f"unknown training subset {subset!r}", "use all or without_c<index>")
     k = int(subset[len("without_c") :])
-    held_out_indices(n_concentrations, [k])
+    if not 0 <= k < n_concentrations:
+        raise ZetalabError(
+            f"training subset {subset} leaves out index {k}, but there are only "
+            f"{n_concentrations} concentrations",
+            f"use without_c0 .. without_c{n_concentrations - 1}",
+        )
     return training_indices(n_concentrations, k)
 
 
@@ -128,15 +142,22 @@ def run_validate(
     out_json: str,
     out_table: str,
     out_plot: str,
+    out_methods_plot: str,
     out_loss_plot: str,
 ) -> None:
-    from zetalab.spectral.plots import plot_held_out, plot_loss_curves
+    from zetalab.spectral.plots import plot_held_out, plot_loss_curves, plot_methods
     from zetalab.spectral.train import load_model
-    from zetalab.spectral.validate import evaluate_held_out, markdown_table, summarise
+    from zetalab.spectral.validate import (
+        KINDS,
+        METHODS,
+        evaluate_held_out,
+        markdown_table,
+        summarise,
+    )
 
     device = setup_device(cfg.device)
     data = load_data(cfg, spectra_path, device)
-    results = []
+    results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     shooting = {}
     for k, path in sorted(models.items()):
         model, state = load_model(path, device)
@@ -144,40 +165,66 @@ def run_validate(
             raise ZetalabError(
                 f"{path} was trained on {state['n_wavelengths']} wavelengths, the data has "
                 f"{data.n_wavelengths}",
-                "rerun spectral_train (delete the stale model)",
+                f"rebuild it: snakemake --forcerun spectral_train {path}",
             )
         result = evaluate_held_out(model, data.to(device, next(model.parameters()).dtype), k)
         shooting[f"without_c{k}"] = state["summary"]["shooting"]
         log.info(
-            "held out c = %.4g: NODE MSE %.3e, linear MSE %.3e -> %s",
+            "held out c = %.4g (%s): %s",
             result["concentration"],
-            result["model"]["mse"],
-            result["linear"]["mse"],
-            result["winner"],
+            result["kind"],
+            ", ".join(f"{m} {result['scores'][m]['mse']:.2e}" for m in METHODS),
         )
-        results.append(result)
-    summary = summarise(results)
-    log.info("%s", summary["verdict"])
-    table = markdown_table(results, summary)
+        results[result["kind"]].append(result)
+    summaries = {kind: summarise(results[kind], kind) for kind in KINDS}
+    for kind in KINDS:
+        log.info("%s", summaries[kind]["verdict"])
+    synthetic = cfg.data.source == "synthetic"
+    noise_floor = cfg.data.noise**2 if synthetic else None
+    regime = cfg.data.regime if synthetic else f"file {cfg.data.file}"
+    table = markdown_table(regime, results, summaries, noise_floor)
     history = {name: read_json(path)["history"] for name, path in histories.items()}
+    strip = [{k: v for k, v in r.items() if k != "curves"} for kind in KINDS for r in results[kind]]
     write_json_atomic(
         out_json,
         {
+            "regime": regime,
             "protocol": (
-                "leave one inner concentration out at a time: a separate model is trained on "
-                "the remaining spectra only (subset without_cK) and carries both neighbouring "
-                "spectra to c_K; the prediction is the mean of the two; baseline: linear "
-                "interpolation between the same neighbours"
+                "leave one concentration out at a time: a separate model is trained on the "
+                "remaining spectra only (subset without_cK); every baseline is fitted on the "
+                "same spectra. Inner c_K (interpolation): the model carries both neighbouring "
+                "spectra to c_K and predicts their mean. End c_K (extrapolation, scored apart): "
+                "the model carries the nearest training spectrum; the baselines extrapolate "
+                "with their end pieces"
             ),
-            "summary": summary,
-            "held_out": [{k: v for k, v in r.items() if k != "curves"} for r in results],
+            "noise_floor_mse": noise_floor,
+            "methods": {
+                m: {kind: summaries[kind]["mean"].get(m) for kind in KINDS} for m in METHODS
+            },
+            "summary": {
+                kind: {k: v for k, v in summaries[kind].items() if k != "mean"} for kind in KINDS
+            },
+            "verdict": " ".join(summaries[kind]["verdict"] for kind in KINDS),
+            "held_out": strip,
             "shooting_during_training": shooting,
         },
     )
     write_text_atomic(out_table, table)
     cpu_w = data.wavelengths.cpu().double().numpy()
-    plot_held_out(out_plot, cpu_w, results)
+    ordered = [r for kind in KINDS for r in results[kind]]
+    plot_held_out(out_plot, cpu_w, ordered, summaries)
+    plot_methods(out_methods_plot, summaries, title=f"Study S, regime {regime}")
     plot_loss_curves(out_loss_plot, history)
+
+
+def run_regimes(metrics: Mapping[str, str], out_table: str, out_plot: str) -> None:
+    """One table and one figure comparing the regimes' validation means, method by method."""
+    from zetalab.spectral.plots import plot_regimes
+    from zetalab.spectral.validate import regimes_table
+
+    loaded = {regime: read_json(path) for regime, path in metrics.items()}
+    write_text_atomic(out_table, regimes_table(loaded))
+    plot_regimes(out_plot, loaded)
 
 
 def run_benchmark(cfg: SpectralConfig, spectra_path: str, model_path: str, out_json, out_table):

@@ -13,6 +13,7 @@ precision. Checkpoints hold both optimisers and the scaler, so a rerun resumes w
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import hashlib
 import json
@@ -27,7 +28,7 @@ from torch import nn
 
 from zetalab.checkpoint import load_checkpoint, save_checkpoint
 from zetalab.errors import ZetalabError
-from zetalab.io import atomic_path
+from zetalab.io import atomic_path, damaged
 from zetalab.spectral.christoffel import compare_christoffel
 from zetalab.spectral.config import SpectralConfig
 from zetalab.spectral.data import Spectra, ordered_transitions
@@ -223,7 +224,7 @@ def train(
     key = fingerprint(cfg, data)
     history: list[dict[str, Any]] = []
     start_epoch = 0
-    state = load_checkpoint(checkpoint, device, weights_only=False) if checkpoint else None
+    state = load_checkpoint(checkpoint, device) if checkpoint else None
     if state is not None and state["fingerprint"] == key:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimisers"])
@@ -255,6 +256,7 @@ def train(
     )
     profiler = _start_profiler(device) if tc.profile and profile_trace else None
     profiled_steps = 0
+    last_good = _snapshot(key, start_epoch, model, opt, history)
 
     def after_micro(residual: torch.Tensor) -> None:
         nonlocal profiler, profiled_steps
@@ -281,6 +283,8 @@ def train(
         seconds = time.perf_counter() - started
         n = int(order.shape[0])
         shots = monitor.flush(f"epoch {epoch}")
+        if not torch.isfinite(loss_sum):
+            _stop_on_nan(float(loss_sum), epoch, last_good, checkpoint)
         record = {
             "epoch": epoch,
             "loss": float(loss_sum) / n,
@@ -317,6 +321,7 @@ def train(
                     "history": history,
                 },
             )
+        last_good = _snapshot(key, epoch, model, opt, history)
     if profiler is not None:
         _stop_profiler(profiler, profile_trace)
     model.eval()
@@ -332,6 +337,37 @@ def train(
         "amp": use_amp,
     }
     return TrainOutcome(model, history, summary)
+
+
+def _snapshot(key: str, epoch: int, model: nn.Module, opt: Optimisers, history: list) -> dict:
+    """A copy of the training state after `epoch`, to keep if a later epoch turns NaN."""
+    return {
+        "fingerprint": key,
+        "epoch": epoch,
+        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "optimisers": copy.deepcopy(opt.state_dict()),
+        "history": copy.deepcopy(history),
+    }
+
+
+def _stop_on_nan(loss: float, epoch: int, last_good: dict, checkpoint: Path | None) -> None:
+    """Stop a run whose loss is no longer finite; keep the last good state, never a NaN one.
+
+    As in Study Z: the weights after a NaN loss are garbage, so they are not saved; the state of
+    the last finite epoch goes to the checkpoint (nothing computed before the NaN is lost).
+    """
+    good = last_good["epoch"]
+    kept = "no checkpoint was requested"
+    if checkpoint is not None and good > 0:
+        save_checkpoint(checkpoint, last_good)
+        kept = f"the last good state (epoch {good}) is kept in {checkpoint}"
+    elif checkpoint is not None:
+        kept = f"no epoch finished with a finite loss, so {checkpoint} is left as it was"
+    raise ZetalabError(
+        f"Study S training stopped: the loss became {loss} in epoch {epoch}; {kept}",
+        "lower spectral.train.lr_flow / lr_metric, raise spectral.shooting.max_steps, or use "
+        "spectral.dtype: float64 (a checkpoint of other settings is not resumed)",
+    )
 
 
 def _start_profiler(device: torch.device) -> torch.profiler.profile:
@@ -366,11 +402,15 @@ def save_model(path: str | Path, outcome: TrainOutcome, cfg: SpectralConfig, dat
         "summary": outcome.summary,
     }
     with atomic_path(path) as tmp:
-        torch.save(state, tmp, pickle_protocol=4)
+        torch.save(state, tmp)
 
 
 def load_model(path: str | Path, device: torch.device) -> tuple[GeodesicSpectralNODE, dict]:
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    """The model saved by save_model; loads with weights_only=True (plain data and tensors)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # missing, truncated, corrupt, or not a model file
+        raise damaged(path, exc) from exc
     model = build_model(SpectralConfig.load(state["config"]), state["n_wavelengths"], device)
     model.load_state_dict(state["model"])
     model.eval()
