@@ -1,7 +1,8 @@
 """Study S throughput: samples/s, ODE solves/s, gradient steps/s, full-grid epoch time.
 
     .venv/bin/python benchmarks/spectral.py [--threads 2] [--epochs 1] [--device auto]
-        [--model results/spectral/models/all/model.pt] [--set train.mega_batch=4096 ...]
+        [--model results/spectral/monomer_dimer/models/all/model.pt]
+        [--set train.mega_batch=4096 ...]
 
 Runs on CUDA when present (the seed's A100 targets are then checked), else on the CPU. Without
 --model a freshly initialised model on the default synthetic spectra is timed (the cost per
