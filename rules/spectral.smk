@@ -30,11 +30,6 @@ SPECTRAL_MODEL = f"{SPECTRAL_DIR}/models/{{subset}}/model.pt"
 SPECTRAL_HISTORY = f"{SPECTRAL_DIR}/models/{{subset}}/history.json"
 
 
-def spectral_settings(stage):
-    """params for a rule: the settings of `stage` with the job's regime (rerun trigger)."""
-    return lambda wc: stage_settings(config["spectral"], stage, wc.regime)
-
-
 wildcard_constraints:
     regime="beer_lambert|monomer_dimer|band_shift|saturation",
 
@@ -56,7 +51,7 @@ rule spectral_data:
         "../envs/spectral.yaml"
     threads: 1
     params:
-        settings=spectral_settings("data"),
+        settings=lambda wc: stage_settings(config["spectral"], "data", wc.regime),
     script:
         "../scripts/spectral_data.py"
 
@@ -78,7 +73,7 @@ rule spectral_train:
         "../envs/spectral.yaml"
     threads: 1
     params:
-        settings=spectral_settings("train"),
+        settings=lambda wc: stage_settings(config["spectral"], "train", wc.regime),
         checkpoint=lambda wc: f"{SPECTRAL_ROOT}/{wc.regime}/models/{wc.subset}/checkpoint.pt",
         profile_trace=lambda wc: (
             f"logs/spectral/{wc.regime}/profile_{wc.subset}.json"
@@ -127,7 +122,7 @@ rule spectral_validate:
         "../envs/spectral.yaml"
     threads: 1
     params:
-        settings=spectral_settings("validate"),
+        settings=lambda wc: stage_settings(config["spectral"], "validate", wc.regime),
         left_out=SPECTRAL_LEFT_OUT,
         history_names=SPECTRAL_SUBSETS,
     script:
@@ -183,7 +178,7 @@ rule spectral_benchmark:
         "../envs/spectral.yaml"
     threads: 1
     params:
-        settings=spectral_settings("benchmark"),
+        settings=lambda wc: stage_settings(config["spectral"], "benchmark", wc.regime),
     script:
         "../scripts/spectral_benchmark.py"
 
@@ -207,7 +202,7 @@ rule spectral_export:
         "../envs/spectral.yaml"
     threads: 1
     params:
-        settings=spectral_settings("export"),
+        settings=lambda wc: stage_settings(config["spectral"], "export", wc.regime),
     script:
         "../scripts/spectral_export.py"
 
