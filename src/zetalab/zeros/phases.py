@@ -15,8 +15,8 @@ every remaining term is below 1e-3 in size, so their roundings stay below 1e-19;
 carries the one rounding to float64 of (θ0 − y) mod 2π plus a few ulps of 2π (≤ 2e-15 rad, the
 allowance `rs_bounds` makes for φ_n is 1.1e-14). `phases` spot-checks a few n against Arb and
 refuses the result if they differ by more than 1e-14. The double-double table of log n does
-not depend on t0 and is kept for the process, so later frames pay only the reduction. Valid while k < 2^53, i.e.
-t0·log m < 5.6·10¹⁶ (t0 ≲ 10¹⁵); beyond that it refuses.
+not depend on t0 and is kept for the process, so later frames pay only the reduction. Valid
+while k < 2^53, i.e. t0·log m < 5.6·10¹⁶ (t0 ≲ 10¹⁵); beyond that it refuses.
 """
 
 from __future__ import annotations
