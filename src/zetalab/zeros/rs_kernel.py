@@ -220,7 +220,9 @@ def z_eval(
 
 
 def warm_up() -> float:
-    """Compile (or load from numba's cache) z_eval for both call signatures; seconds taken.
+    """Compile (or load from numba's cache) every kernel a chunk job may call: z_eval for both
+    call signatures, the frame phases, Odlyzko–Schönhage (spreading, interpolation) and the
+    precise re-summation of weak samples; seconds taken.
 
     `cache=True` keeps the machine code beside this file (or under NUMBA_CACHE_DIR), so one
     compilation serves every later process on the machine or in the worker image.
@@ -228,10 +230,16 @@ def warm_up() -> float:
     import time
 
     from zetalab.zeros.frame import Frame
+    from zetalab.zeros.odlyzko_schonhage import OSFrame
+    from zetalab.zeros.rs_bounds import precise_z
 
     began = time.perf_counter()
     frame = Frame(1000.0, 1010.0)
     h = np.array([0.0, 1.0])
     frame.z(h, derivs=True)
     frame.z(h, derivs=False)
+    fast = OSFrame(1000.0, 1010.0)
+    fast.z(h, derivs=True)
+    fast.z(h, derivs=False)
+    precise_z(frame, 1.0)
     return time.perf_counter() - began
