@@ -89,7 +89,7 @@ rule spectral_validate:
     input:
         spectra=rules.spectral_data.output.spectra,
         models=expand(SPECTRAL_MODEL, subset=SPECTRAL_SUBSETS[1:], allow_missing=True),
-        histories=expand(SPECTRAL_HISTORY, subset=SPECTRAL_SUBSETS, allow_missing=True),
+        histories=expand(SPECTRAL_HISTORY, subset=SPECTRAL_SUBSETS[1:], allow_missing=True),
     output:
         metrics=f"{SPECTRAL_DIR}/validation/metrics.json",
         table=report(
@@ -124,7 +124,7 @@ rule spectral_validate:
     params:
         settings=lambda wc: stage_settings(config["spectral"], "validate", wc.regime),
         left_out=SPECTRAL_LEFT_OUT,
-        history_names=SPECTRAL_SUBSETS,
+        history_names=SPECTRAL_SUBSETS[1:],
     script:
         "../scripts/spectral_validate.py"
 

@@ -41,7 +41,7 @@ def plot_loss_curves(path, histories: dict[str, list[dict[str, Any]]]) -> None:
         ax.semilogy(epochs, [h["loss"] for h in history], label=name, lw=2 if name == "all" else 1)
     ax.set_xlabel("epoch")
     ax.set_ylabel("training MSE")
-    ax.set_title("Training loss (all = every concentration; without_cK = validation models)")
+    ax.set_title("Training loss of the validation models (without_cK: trained without c_K)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)
