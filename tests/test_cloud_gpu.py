@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machi
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in (gpu.REQUIRE_CUDA_VAR, "SLURM_GPUS_ON_NODE", "SLURM_JOB_GPUS"):
+    for name in (gpu.REQUIRE_CUDA_VAR, "SLURM_GPUS_ON_NODE", "SLURM_JOB_GPUS", "SLURM_JOB_ID"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -32,6 +32,10 @@ def test_what_counts_as_given_a_gpu():
     assert gpu.cuda_requirement({"ZETALAB_REQUIRE_CUDA": "1"}) == "ZETALAB_REQUIRE_CUDA=1"
     assert "SLURM allocated a GPU" in gpu.cuda_requirement({"SLURM_GPUS_ON_NODE": "1"})
     assert gpu.cuda_requirement({"SLURM_GPUS_ON_NODE": "0"}) is None
+    # inside a SLURM job step, where the plugin dropped the SLURM_* GPU variables
+    assert "SLURM job 7" in gpu.cuda_requirement({"SLURM_JOB_ID": "7", "CUDA_VISIBLE_DEVICES": "0"})
+    assert gpu.cuda_requirement({"SLURM_JOB_ID": "7", "CUDA_VISIBLE_DEVICES": ""}) is None
+    assert gpu.cuda_requirement({"CUDA_VISIBLE_DEVICES": "0"}) is None  # a workstation
 
 
 def test_cpu_jobs_keep_the_cpu_fallback(clean_env):

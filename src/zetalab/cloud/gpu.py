@@ -10,8 +10,10 @@ without CUDA:
 
 - Google Batch: the zetalab-batch executor exports ZETALAB_REQUIRE_CUDA=1 for every job with an
   `nvidia_gpu` resource (src/snakemake_executor_plugin_zetalab_batch);
-- SLURM: a job granted GPUs (`gres`/`gpu`) gets SLURM_GPUS_ON_NODE or SLURM_JOB_GPUS from
-  SLURM itself, and the slurm profile also exports ZETALAB_REQUIRE_CUDA=1 for its GPU rules.
+- SLURM: a job granted GPUs (`gres`/`gpu`) gets SLURM_JOB_GPUS / SLURM_GPUS_ON_NODE and
+  CUDA_VISIBLE_DEVICES from SLURM itself. The SLURM plugin's job step drops the SLURM_* GPU
+  variables before its `srun` (and forbids `--export` per rule), so inside a SLURM job
+  (SLURM_JOB_ID set) a CUDA_VISIBLE_DEVICES naming devices counts too.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ def cuda_requirement(environ: Mapping[str, str] | None = None) -> str | None:
     for name in _SLURM_GPU_VARS:
         if env.get(name, "") not in ("", "0"):
             return f"{name}={env[name]} (SLURM allocated a GPU)"
+    devices = env.get("CUDA_VISIBLE_DEVICES", "")
+    if env.get("SLURM_JOB_ID") and devices not in ("", "-1", "NoDevFiles"):
+        return f"CUDA_VISIBLE_DEVICES={devices} in SLURM job {env['SLURM_JOB_ID']}"
     return None
 
 
