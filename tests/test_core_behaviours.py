@@ -14,6 +14,7 @@ import csv
 import dataclasses
 import inspect
 import json
+import math
 
 import numpy as np
 import pytest
@@ -155,6 +156,41 @@ def test_ar_fit_ignores_the_targets_outside_its_mask():
     near = delta.copy()
     near[200] += 5.0
     assert not np.allclose(fit_ar(near, mask, 3, 1e-6).coef, base.coef)
+
+
+# 3 ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("christoffel", "rtol"), [("autograd", 1e-7), ("fd", 1e-5)])
+def test_gradient_through_the_last_shooting_step_is_the_exact_derivative(christoffel, rtol):
+    """g = exp(2ac) has v0 = (exp(a(c_b − c_a)) − 1)/a; d v0/da through Study S's
+    differentiable shooting (Newton without a graph, one last step with it) equals the
+    closed form's derivative, row by row."""
+    from zetalab.spectral.metric import ExponentialMetric
+    from zetalab.spectral.shooting import shoot
+
+    f64 = torch.float64
+    c_a = torch.tensor([0.1, 0.5, 1.1, 0.3], dtype=f64)
+    c_b = torch.tensor([1.1, 0.2, 0.1, 0.9], dtype=f64)
+    idx = torch.zeros(4, dtype=torch.long)
+    d = c_b - c_a
+    for row in range(4):
+        metric = ExponentialMetric(0.7)
+        a = torch.tensor(0.7, dtype=f64, requires_grad=True)
+        metric.a = a
+        result = shoot(
+            metric,
+            c_a,
+            c_b,
+            idx,
+            newton_steps=4,
+            steps=64,
+            christoffel=christoffel,
+            differentiable=True,
+        )
+        (grad,) = torch.autograd.grad(result.v0[row], a)
+        ad = float(a.detach()) * float(d[row])
+        exact = (ad * math.exp(ad) - math.exp(ad) + 1.0) / float(a.detach()) ** 2
+        assert float(grad) == pytest.approx(exact, rel=rtol), row
+        assert float(result.v0[row]) == pytest.approx(math.expm1(ad) / 0.7, rel=1e-6)
 
 
 # 4 ----------------------------------------------------------------------------------------
