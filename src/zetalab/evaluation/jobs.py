@@ -24,7 +24,7 @@ from zetalab.evaluation.htmlpage import markdown_page
 from zetalab.evaluation.metrics import evaluate_predictions, split_indices, window_spacings
 from zetalab.evaluation.predictions import load_predictions, save_predictions
 from zetalab.evaluation.verdict import RunResult, ab_verdict, verdict_markdown
-from zetalab.evaluation.windowed import baseline_windows, score_study_windows
+from zetalab.evaluation.windowed import baseline_windows, score_study_windows, span_view
 from zetalab.evaluation.windows import save_windows
 from zetalab.io import json_safe, read_json, write_json_atomic, write_text_atomic
 from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, make_splits
@@ -63,16 +63,18 @@ def baseline_job(
     """Fit one baseline on train only (choices on extrapolation) and write its predictions
     for nodes 1..N+2H. `model` and `graph` (config sections) give `linear` and `mlp` the
     GNN's own features. With `windows_path`, the baseline also predicts every evaluation
-    window of `evaluation` (zetalab.evaluation.protocol), each fitted on that window's own N
-    observed zeros, choices on its extrapolation block, never its holdout."""
+    window of `evaluation` (zetalab.evaluation.windowed: the same fit through the rolling
+    windows, a fit on each height-shift window's own observed zeros)."""
     t0 = time.perf_counter()
     data, splits = dataset_setup(zeros_path, dataset)
     observed = observed_view(data, splits)
+    study = {"dataset": dict(dataset), "evaluation": dict(evaluation or {})}
+    if windows_path is not None:
+        observed = span_view(observed, study, zeros_path)
     log.info("baseline %s: N=%d, horizon=%d, fitting on train only", name, splits.N, splits.horizon)
     spec = feature_spec(model, graph["primes"]) if model is not None and graph else None
     result = run_baseline(name, observed, params, spec, model)
     if windows_path is not None:
-        study = {"dataset": dict(dataset), "evaluation": dict(evaluation or {})}
         sources = list(window_zeros) if window_zeros is not None else [zeros_path]
         origins, delta = baseline_windows(
             study, sources, splits, result.delta_pred,
@@ -91,7 +93,11 @@ def baseline_job(
         "peak_rss_bytes": _peak_rss_bytes(),
     }
     save_predictions(
-        predictions_path, np.arange(1, splits.total + 1), result.delta_pred, name, "baseline"
+        predictions_path,
+        np.arange(1, splits.total + 1),
+        result.delta_pred[: splits.total],
+        name,
+        "baseline",
     )
     write_json_atomic(info_path, json_safe(info))
     log.info(
