@@ -366,7 +366,19 @@ def linear(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec) -> Bas
 
 
 def mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Mapping[str, Any]):
-    """PrimeMLP on the GNN's features; the epoch kept is the best on the extrapolation window."""
+    """PrimeMLP on the GNN's features; the epoch kept is the best on the extrapolation window.
+
+    One torch thread: the matrices are small (256 rows a step), so more threads only spin,
+    and a baseline job holds one core."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _mlp(observed, cfg, spec, model)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Mapping[str, Any]):
     x_all = torch.from_numpy(hidden_node_features(observed, spec))
     rows, _, _ = _fit_rows(observed, x_all.numpy(), spec)
     seed = int(cfg.get("seed", 0))
@@ -378,7 +390,7 @@ def mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Ma
         base_column=spec.estimate_column,
     )
     opt = torch.optim.Adam(net.parameters(), lr=float(cfg.get("lr", 1e-3)))
-    epochs, batch = int(cfg.get("epochs", 40)), int(cfg.get("batch_size", 256))
+    epochs, batch = int(cfg.get("epochs", 20)), int(cfg.get("batch_size", 256))
     gen = torch.Generator().manual_seed(seed)
     x_fit = x_all[rows]
     y_fit = torch.from_numpy(observed.delta[rows].astype(np.float32))
