@@ -457,3 +457,32 @@ def test_executor_plugin_and_zetalab_agree_on_the_job_environment():
     assert REQUIRE_CUDA_VAR == gpu.REQUIRE_CUDA_VAR
     assert CHECKPOINT_STORE_VAR == checkpoint_sync.STORE_VAR
     assert CHECKPOINT_PROJECT_VAR == checkpoint_sync.PROJECT_VAR
+
+
+@pytest.mark.slow
+def test_gpu_smoke_runs_one_job_per_gpu_machine_in_the_gpu_image(emulator, bucket, tmp_path):
+    """`snakemake --profile gcp-batch gpu_smoke`: the smoke jobs it submits (the summary is a
+    local rule and needs real reports, so the jobs' outputs are the targets here)."""
+    work = workdir(tmp_path)
+    env = cloud_env(emulator, bucket, tmp_path, ZETALAB_BATCH_MATERIALIZE="1")
+    targets = [f"results/cloud/gpu_smoke/{machine}.json" for machine in gpu.GPU_MACHINES]
+    proc = snakemake(
+        [*targets, "--profile", "gcp-batch", "-d", str(work), "--seconds-between-status-checks",
+         "0"], env)  # fmt: skip
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    plan = snakemake(["gpu_smoke", "--profile", "gcp-batch", "-n", "-d", str(work)], env)
+    assert job_stats(plan.stdout + plan.stderr) == {"gpu_smoke": 1}  # only the summary is left
+    records = read_records(tmp_path / "requests.jsonl")
+    assert sorted(r["wildcards"]["machine"] for r in records) == sorted(gpu.GPU_MACHINES)
+    for record in records:
+        machine = record["wildcards"]["machine"]
+        accelerator, cores = gpu.GPU_MACHINES[machine]
+        job = record["request"]["job"]
+        policy = job["allocationPolicy"]["instances"][0]["policy"]
+        task = job["taskGroups"][0]["taskSpec"]
+        assert policy["machineType"] == machine
+        assert [(a["type"], int(a["count"])) for a in policy["accelerators"]] == [(accelerator, 1)]
+        assert "/worker-gpu:src-" in task["runnables"][-1]["container"]["imageUri"]
+        assert record["threads"] == cores
+        assert "ZETALAB_REQUIRE_CUDA=1" in _command(record)
+        assert policy.get("provisioningModel", "PROVISIONING_MODEL_UNSPECIFIED") != "PREEMPTIBLE"
