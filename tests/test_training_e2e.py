@@ -59,7 +59,11 @@ def test_bad_graph_config_fails_before_any_job(tmp_path):
             "num_parts = 200 but the graph has 110 nodes",
         ),
         (
-            {"train": {"variants": {"minibatch": {"kind": "minibatch"}}}},
+            # the A/B names must be variants (a config error of its own), so they name it
+            {
+                "train": {"variants": {"minibatch": {"kind": "minibatch"}}},
+                "ab": {"team1": "minibatch", "team2": "minibatch", "ablation": "minibatch"},
+            },
             "minibatch but loss.w_rg = 0.1",
         ),
     ]:
