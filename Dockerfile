@@ -37,6 +37,14 @@ RUN cp requirements.lock /tmp/constraints.txt \
  && python -m pip install -c /tmp/constraints.txt . \
  && python -m pip check \
  && python -c "import torch, zetalab; assert torch.__version__.split('+')[0] == '${TORCH_VERSION}' and torch.version.cuda is None"
+# One JIT per image, not per job: the zero kernels are compiled into numba's cache here. numba
+# reuses a cache entry only for the same CPU name and features, so both are fixed to a target
+# every Batch CPU machine has (AVX2; ~1.5x slower than a native AVX-512 build, see
+# docs/benchmarks.md, but a chunk job no longer pays ~9 s of compilation).
+ENV NUMBA_CACHE_DIR=/opt/numba-cache \
+    NUMBA_CPU_NAME=haswell \
+    NUMBA_CPU_FEATURES=+avx2,+fma
+RUN python -m zetalab.zeros warmup && chmod -R a+rwX /opt/numba-cache
 WORKDIR /tmp/workdir
 CMD ["bash"]
 
