@@ -1,9 +1,11 @@
 """baseline: fit one baseline on the train zeros and predict every node (thin entry point)."""
 
-from zetalab.evaluation.jobs import baseline_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
+
+from zetalab.evaluation.jobs import baseline_job
+
 baseline_job(
     name=snakemake.wildcards.name,
     zeros_path=snakemake.input.zeros,

@@ -1,9 +1,11 @@
 """evaluate: score one run's or baseline's predictions.npz (thin entry point)."""
 
-from zetalab.evaluation.jobs import evaluate_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
+
+from zetalab.evaluation.jobs import evaluate_job
+
 evaluate_job(
     predictions_path=snakemake.input.predictions,
     zeros_path=snakemake.input.zeros,

@@ -1,13 +1,15 @@
 """gpu_smoke_device: write what torch sees on this machine; fail if it was given a GPU in vain."""
 
+from zetalab.logsetup import log_to
+
+log_to(snakemake.log[0])
+
 import json
 import logging
 
 from zetalab.cloud.gpu import smoke_report
 from zetalab.io import write_json_atomic
-from zetalab.logsetup import log_to
 
-log_to(snakemake.log[0])
 report = smoke_report(snakemake.wildcards.machine, threads=snakemake.threads)
 logging.getLogger("gpu_smoke").info("%s", json.dumps(report, indent=2))
 if report["problem"]:

@@ -1,12 +1,14 @@
 """graph_build: the prime-offset graph over nodes 1..total (thin entry point)."""
 
+from zetalab.logsetup import log_to
+
+log_to(snakemake.log[0])
+
 import logging
 
 from zetalab.io import write_json_atomic
 from zetalab.learning.graph import build_graph, graph_stats, save_graph
-from zetalab.logsetup import log_to
 
-log_to(snakemake.log[0])
 log = logging.getLogger("graph_build")
 
 graph = build_graph(snakemake.params.total, snakemake.params.primes)

@@ -1,14 +1,16 @@
 """graph_partition: METIS (pymetis) or contiguous clusters for Cluster-GCN (thin entry point)."""
 
+from zetalab.logsetup import log_to
+
+log_to(snakemake.log[0])
+
 import logging
 import time
 
 from zetalab.io import write_json_atomic
 from zetalab.learning.graph import load_graph
 from zetalab.learning.partition import partition_graph, partition_stats, save_partition
-from zetalab.logsetup import log_to
 
-log_to(snakemake.log[0])
 log = logging.getLogger("graph_partition")
 
 graph = load_graph(snakemake.input.graph)

@@ -1,9 +1,11 @@
 """leaderboard: one row per run and per baseline, CSV + markdown + HTML (thin entry point)."""
 
-from zetalab.evaluation.jobs import leaderboard_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
+
+from zetalab.evaluation.jobs import leaderboard_job
+
 leaderboard_job(
     run_metrics=snakemake.input.run_metrics,
     run_evaluations=snakemake.input.run_evaluations,

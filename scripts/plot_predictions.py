@@ -1,9 +1,11 @@
 """plot_predictions: predicted vs true zeros over the horizon; spacing histograms vs GUE."""
 
-from zetalab.evaluation.jobs import plot_predictions_job
 from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
+
+from zetalab.evaluation.jobs import plot_predictions_job
+
 plot_predictions_job(
     zeros_path=snakemake.input.zeros,
     dataset=snakemake.params.dataset,

@@ -1,9 +1,11 @@
 """Entry point of rule spectral_benchmark: samples/s, ODE solves/s, steps/s, epoch time."""
 
 from zetalab.logsetup import log_to
-from zetalab.spectral.stages import config_from, run_benchmark, use_threads
 
 log_to(snakemake.log[0])
+
+from zetalab.spectral.stages import config_from, run_benchmark, use_threads
+
 use_threads(snakemake.threads)
 run_benchmark(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),

@@ -1,9 +1,11 @@
 """Entry point of rule spectral_data: the seeded spectra (generated on the device)."""
 
 from zetalab.logsetup import log_to
-from zetalab.spectral.stages import config_from, run_data, use_threads
 
 log_to(snakemake.log[0])
+
+from zetalab.spectral.stages import config_from, run_data, use_threads
+
 use_threads(snakemake.threads)
 run_data(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),

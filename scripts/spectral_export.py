@@ -1,9 +1,11 @@
 """Entry point of rule spectral_export: TorchScript and ONNX of the unrolled model."""
 
 from zetalab.logsetup import log_to
-from zetalab.spectral.stages import config_from, run_export, use_threads
 
 log_to(snakemake.log[0])
+
+from zetalab.spectral.stages import config_from, run_export, use_threads
+
 use_threads(snakemake.threads)
 run_export(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),

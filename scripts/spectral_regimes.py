@@ -1,9 +1,11 @@
 """Entry point of rule spectral_regimes: the regimes' validation means side by side."""
 
 from zetalab.logsetup import log_to
-from zetalab.spectral.stages import run_regimes
 
 log_to(snakemake.log[0])
+
+from zetalab.spectral.stages import run_regimes
+
 run_regimes(
     dict(zip(snakemake.params.regimes, snakemake.input.metrics, strict=True)),
     snakemake.output.table,

@@ -1,9 +1,11 @@
 """Entry point of rule spectral_train: one model per subset (all, or without_cK)."""
 
 from zetalab.logsetup import log_to
-from zetalab.spectral.stages import config_from, run_train, use_threads
 
 log_to(snakemake.log[0])
+
+from zetalab.spectral.stages import config_from, run_train, use_threads
+
 use_threads(snakemake.threads)
 run_train(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),

@@ -1,9 +1,11 @@
 """Entry point of rule spectral_validate: leave-one-out, the NODE against every baseline."""
 
 from zetalab.logsetup import log_to
-from zetalab.spectral.stages import config_from, run_validate, use_threads
 
 log_to(snakemake.log[0])
+
+from zetalab.spectral.stages import config_from, run_validate, use_threads
+
 use_threads(snakemake.threads)
 run_validate(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),

@@ -1,12 +1,14 @@
 """train: one (cfg, variant, seed) run; resumes its checkpoint if the job was killed."""
 
+from zetalab.logsetup import log_to
+
+log_to(snakemake.log[0])
+
 from pathlib import Path
 
 from zetalab.learning.records import RunPaths
 from zetalab.learning.run import train_job
-from zetalab.logsetup import log_to
 
-log_to(snakemake.log[0])
 out = snakemake.output
 train_job(
     base_config=dict(snakemake.config),

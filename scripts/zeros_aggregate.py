@@ -1,12 +1,14 @@
 """zeros_aggregate(_from): stream the aligned chunks into zeros_{total}.npy (zeros 1..total) or
 zeros_from{first}_{total}.npy (zeros first..first+total−1) + manifest (thin entry)."""
 
-import logging
-
 from zetalab.logsetup import log_to
-from zetalab.zeros.store import aggregate
 
 log_to(snakemake.log[0])
+
+import logging
+
+from zetalab.zeros.store import aggregate
+
 log = logging.getLogger("zeros_aggregate")
 total = int(snakemake.wildcards.total)
 first = int(snakemake.wildcards.get("first", 1))

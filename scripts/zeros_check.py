@@ -1,14 +1,16 @@
 """zeros_check: compare the aggregate with flint and Odlyzko's table; fail on any violation."""
 
+from zetalab.logsetup import log_to
+
+log_to(snakemake.log[0])
+
 import json
 import logging
 
 from zetalab.errors import ZetalabError
 from zetalab.io import write_json_atomic
-from zetalab.logsetup import log_to
 from zetalab.zeros.check import check_aggregate
 
-log_to(snakemake.log[0])
 log = logging.getLogger("zeros_check")
 # On a cloud worker the table arrives as a storage input (rules/cloud.smk); else the config's path.
 odlyzko = snakemake.input.get("odlyzko") or snakemake.params.odlyzko

@@ -1,11 +1,13 @@
 """zeros_chunk: compute one aligned chunk of zeros with the configured backend (thin entry)."""
 
-import logging
-
 from zetalab.logsetup import log_to
-from zetalab.zeros.engine import compute_chunk
 
 log_to(snakemake.log[0])
+
+import logging
+
+from zetalab.zeros.engine import compute_chunk
+
 log = logging.getLogger("zeros_chunk")
 start, end = int(snakemake.wildcards.start), int(snakemake.wildcards.end)
 done = 0

@@ -109,15 +109,11 @@ def test_every_script_sets_up_its_log_first_and_the_same_way(script):
         for alias in node.names
     ]
     assert imports == ["log_to"], f"{script.name} must import log_to from zetalab.logsetup"
-    first = next(
-        node
-        for node in tree.body
-        if not isinstance(node, ast.Import | ast.ImportFrom | ast.Expr)
-        or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call))
-    )
-    assert ast.unparse(first) == "log_to(snakemake.log[0])", (
-        f"{script.name}: the first statement must be log_to(snakemake.log[0]), "
-        f"not {ast.unparse(first)[:60]}"
+    # Right after the docstring, before any other import: a job that fails while importing its
+    # module (a missing package, a syntax error) must still leave the traceback in its log.
+    first, second = (ast.unparse(node) for node in tree.body[1:3])
+    assert (first, second) == ("from zetalab.logsetup import log_to", "log_to(snakemake.log[0])"), (
+        f"{script.name}: must start (after its docstring) with the log set-up, not {first[:60]}"
     )
     assert _top_level_calls(tree).count("log_to(snakemake.log[0])") == 1
 
