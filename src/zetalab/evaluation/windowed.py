@@ -34,9 +34,9 @@ from zetalab.evaluation.protocol import (
 )
 from zetalab.evaluation.windows import (
     WINDOW_SPLITS,
-    bootstrap_interval,
     load_windows,
     score_window,
+    split_intervals,
     summarise,
     windows_markdown,
 )
@@ -207,16 +207,8 @@ def height_shift_report(
                 "height": float(np.mean([m["height"] for m in members])),
                 "seeds": len({m["seed"] for m in members}),
             }
-            for split in WINDOW_SPLITS:
-                per_seed: dict[Any, list[float]] = {}
-                for m in members:
-                    per_seed.setdefault(m["seed"], []).append(m[f"{split}_{metric}"])
-                ci = bootstrap_interval(per_seed, draws=draws)
-                entry |= {
-                    f"{split}_mean": ci["mean"],
-                    f"{split}_lo": ci["lo"],
-                    f"{split}_hi": ci["hi"],
-                }
+            for split, ci in split_intervals(members, metric, draws).items():
+                entry |= {f"{split}_{k}": ci[k] for k in ("mean", "lo", "hi")}
             table.append(entry)
     lines = [
         f"# Height shift ({metric})",

@@ -205,6 +205,19 @@ def window_rows(
     return rows
 
 
+def split_intervals(
+    rows: Sequence[Mapping[str, Any]], metric: str, draws: int = BOOTSTRAP_DRAWS
+) -> dict[str, dict[str, float]]:
+    """Per split: the bootstrap interval of `metric` over the rows' seeds and their windows."""
+    out = {}
+    for split in WINDOW_SPLITS:
+        per_seed: dict[Any, list[float]] = {}
+        for r in rows:
+            per_seed.setdefault(r["seed"], []).append(r[f"{split}_{metric}"])
+        out[split] = bootstrap_interval(per_seed, draws=draws)
+    return out
+
+
 def summarise(
     rows: Sequence[Mapping[str, Any]], metric: str, draws: int = BOOTSTRAP_DRAWS
 ) -> list[dict[str, Any]]:
@@ -214,16 +227,8 @@ def summarise(
     for name in names:
         mine = [r for r in rows if r["name"] == name]
         summary = {"name": name, "kind": mine[0]["kind"]}
-        for split in WINDOW_SPLITS:
-            per_seed: dict[Any, list[float]] = {}
-            for r in mine:
-                per_seed.setdefault(r["seed"], []).append(r[f"{split}_{metric}"])
-            ci = bootstrap_interval(per_seed, draws=draws)
-            summary |= {
-                f"{split}_{metric}_mean": ci["mean"],
-                f"{split}_{metric}_lo": ci["lo"],
-                f"{split}_{metric}_hi": ci["hi"],
-            }
+        for split, ci in split_intervals(mine, metric, draws).items():
+            summary |= {f"{split}_{metric}_{k}": ci[k] for k in ("mean", "lo", "hi")}
         summary["seeds"] = len({r["seed"] for r in mine})
         summary["windows"] = len({r["window"] for r in mine})
         out.append(summary)
