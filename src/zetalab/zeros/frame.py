@@ -17,7 +17,7 @@ import flint
 import numpy as np
 
 from zetalab.zeros import rs_kernel
-from zetalab.zeros.heights import ZeroHeights, from_parts
+from zetalab.zeros.heights import ZeroHeights, delta_theta, from_parts
 from zetalab.zeros.phases import phases
 from zetalab.zeros.rs_series import remainder_polynomials
 
@@ -99,7 +99,7 @@ class Frame:
         h = target / (0.5 * self.log_t0)
         for _ in range(50):
             t = self.t0 + h
-            step = (_delta_theta(self.t0, self.log_t0, h) - target) / _theta_d1(t)
+            step = (delta_theta(self.t0, h) - target) / _theta_d1(t)
             h = h - step
             if np.max(np.abs(step), initial=0.0) < 1e-12 * max(1.0, self.t0):
                 break
@@ -111,19 +111,6 @@ def frame_heights(t0: float, h: np.ndarray, first_index: int) -> ZeroHeights:
     base = math.floor(t0)
     offsets = (t0 - base) + np.asarray(h, dtype=np.float64)  # t0 − ⌊t0⌋ is exact
     return from_parts(np.full(len(offsets), base, dtype=np.int64), offsets, first_index)
-
-
-def _delta_theta(t0: float, log_t0: float, h: np.ndarray) -> np.ndarray:
-    t = t0 + h
-    return 0.5 * h * log_t0 + 0.5 * t * np.log1p(h / t0) - 0.5 * h + (_series(t) - _series(t0))
-
-
-def _series(t: np.ndarray | float) -> np.ndarray:
-    inv = 1.0 / np.asarray(t, dtype=np.float64)
-    inv2 = inv * inv
-    return inv * (
-        1.0 / 48.0 + inv2 * (7.0 / 5760.0 + inv2 * (31.0 / 80640.0 + inv2 * (127.0 / 430080.0)))
-    )
 
 
 def _theta_d1(t: np.ndarray) -> np.ndarray:
