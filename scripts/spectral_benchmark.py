@@ -4,10 +4,10 @@ from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
 
-from zetalab.spectral.stages import config_from, run_benchmark, use_threads
+from zetalab.spectral.stages import benchmark_job, config_from, use_threads
 
 use_threads(snakemake.threads)
-run_benchmark(
+benchmark_job(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),
     snakemake.input.spectra,
     snakemake.input.model,

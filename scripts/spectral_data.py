@@ -4,10 +4,10 @@ from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
 
-from zetalab.spectral.stages import config_from, run_data, use_threads
+from zetalab.spectral.stages import config_from, data_job, use_threads
 
 use_threads(snakemake.threads)
-run_data(
+data_job(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),
     snakemake.output.spectra,
     snakemake.output.plot,

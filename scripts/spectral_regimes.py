@@ -4,9 +4,9 @@ from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
 
-from zetalab.spectral.stages import run_regimes
+from zetalab.spectral.stages import regimes_job
 
-run_regimes(
+regimes_job(
     dict(zip(snakemake.params.regimes, snakemake.input.metrics, strict=True)),
     snakemake.output.table,
     snakemake.output.plot,

@@ -4,10 +4,10 @@ from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
 
-from zetalab.spectral.stages import config_from, run_train, use_threads
+from zetalab.spectral.stages import config_from, train_job, use_threads
 
 use_threads(snakemake.threads)
-run_train(
+train_job(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),
     snakemake.wildcards.subset,
     snakemake.input.spectra,

@@ -4,10 +4,10 @@ from zetalab.logsetup import log_to
 
 log_to(snakemake.log[0])
 
-from zetalab.spectral.stages import config_from, run_validate, use_threads
+from zetalab.spectral.stages import config_from, use_threads, validate_job
 
 use_threads(snakemake.threads)
-run_validate(
+validate_job(
     config_from(snakemake.config["spectral"], snakemake.wildcards.regime),
     snakemake.input.spectra,
     dict(zip(snakemake.params.left_out, snakemake.input.models, strict=True)),

@@ -41,7 +41,7 @@ def config_from(section: Mapping[str, Any], regime: str | None = None) -> Spectr
     return cfg.for_regime(regime) if regime else cfg
 
 
-def run_data(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_path: str) -> None:
+def data_job(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_path: str) -> None:
     from zetalab.spectral.plots import plot_spectra
 
     device = setup_device(cfg.device)
@@ -103,7 +103,7 @@ def load_data(cfg: SpectralConfig, path: str, device: torch.device) -> Spectra:
     return load_spectra(path, device, torch_dtype(cfg.dtype))
 
 
-def run_train(
+def train_job(
     cfg: SpectralConfig,
     subset: str,
     spectra_path: str,
@@ -134,7 +134,7 @@ def run_train(
     write_json_atomic(history_path, {"summary": outcome.summary, "history": outcome.history})
 
 
-def run_validate(
+def validate_job(
     cfg: SpectralConfig,
     spectra_path: str,
     models: Mapping[int, str],
@@ -217,7 +217,7 @@ def run_validate(
     plot_loss_curves(out_loss_plot, history)
 
 
-def run_regimes(metrics: Mapping[str, str], out_table: str, out_plot: str) -> None:
+def regimes_job(metrics: Mapping[str, str], out_table: str, out_plot: str) -> None:
     """One table and one figure comparing the regimes' validation means, method by method."""
     from zetalab.spectral.plots import plot_regimes
     from zetalab.spectral.validate import regimes_table
@@ -227,7 +227,7 @@ def run_regimes(metrics: Mapping[str, str], out_table: str, out_plot: str) -> No
     plot_regimes(out_plot, loaded)
 
 
-def run_benchmark(cfg: SpectralConfig, spectra_path: str, model_path: str, out_json, out_table):
+def benchmark_job(cfg: SpectralConfig, spectra_path: str, model_path: str, out_json, out_table):
     from zetalab.spectral.benchmark import benchmark, table
     from zetalab.spectral.train import load_model
 
@@ -242,7 +242,7 @@ def run_benchmark(cfg: SpectralConfig, spectra_path: str, model_path: str, out_j
     write_text_atomic(out_table, text)
 
 
-def run_export(cfg: SpectralConfig, spectra_path, model_path, ts_path, onnx_path, manifest_path):
+def export_job(cfg: SpectralConfig, spectra_path, model_path, ts_path, onnx_path, manifest_path):
     from zetalab.spectral.export import export_all
     from zetalab.spectral.train import load_model
 
