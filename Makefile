@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
+# pytest workers: the end-to-end tests mostly wait on Snakemake subprocesses, so two workers
+# halve the suite on 2 cores; each test file stays on one worker (module fixtures run once).
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint unit env dryrun clean-results
 
@@ -28,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/snakemake --lint --cores 1
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: lint unit
 
