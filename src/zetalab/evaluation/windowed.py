@@ -38,6 +38,7 @@ from zetalab.evaluation.windows import (
     score_window,
     split_intervals,
     summarise,
+    window_rows,
     windows_markdown,
 )
 from zetalab.io import read_json, write_text_atomic
@@ -147,27 +148,13 @@ def _rows(
     kind: str,
 ) -> list[dict[str, Any]]:
     """One row per (predictor, seed, window of `kind`) from evaluation.json contents."""
-    rows = []
     sources = [(str(m["variant"]), "model", int(m["seed"]), e) for m, e in runs]
     sources += [(name, "baseline", None, e) for name, e in baselines.items()]
-    for name, what, seed, evaluation in sources:
-        for w in evaluation.get("windows") or []:
-            if w["kind"] != kind:
-                continue
-            row = {
-                "name": name,
-                "kind": what,
-                "seed": seed,
-                "window": w["window"],
-                "start": w["start"],
-                "origin": w["origin"],
-                "height": w["height"],
-            }
-            for split in WINDOW_SPLITS:
-                value = w["errors"][split].get(metric)
-                row[f"{split}_{metric}"] = math.nan if value is None else float(value)
-            rows.append(row)
-    return rows
+    return [
+        row
+        for name, what, seed, evaluation in sources
+        for row in window_rows(name, what, seed, evaluation, metric, window_kind=kind)
+    ]
 
 
 def windows_report(

@@ -192,12 +192,21 @@ def bootstrap_interval(
 
 
 def window_rows(
-    name: str, kind: str, seed: int | None, evaluation: Mapping[str, Any], metric: str
+    name: str,
+    kind: str,
+    seed: int | None,
+    evaluation: Mapping[str, Any],
+    metric: str,
+    window_kind: str | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per window of one evaluated predictor (the per-window table)."""
+    """One row per window of one evaluated predictor (the per-window table); with
+    `window_kind`, only the windows of that kind (rolling or height-shift)."""
     rows = []
     for k, w in enumerate(evaluation.get("windows") or []):
-        row = {"name": name, "kind": kind, "seed": seed, "window": k, "origin": w["origin"]}
+        if window_kind is not None and w["kind"] != window_kind:
+            continue
+        row = {"name": name, "kind": kind, "seed": seed, "window": w.get("window", k)}
+        row |= {key: w[key] for key in ("start", "origin", "height") if key in w}
         for split in WINDOW_SPLITS:
             value = w["errors"][split].get(metric)
             row[f"{split}_{metric}"] = math.nan if value is None else float(value)
