@@ -5,9 +5,6 @@ emulator (gcp-storage-emulator through STORAGE_EMULATOR_HOST)."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,29 +16,6 @@ from zetalab.cloud.checkpoint_sync import CheckpointMirror, mirrored, object_key
 from zetalab.errors import ZetalabError
 
 PROJECT = "zl-test-project"
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    exe = Path(sys.executable).parent / "gcp-storage-emulator"
-    cmd = [str(exe), "start", "--port", str(port), "-H", "127.0.0.1", "--in-memory", "-q"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"GCS emulator did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 @pytest.fixture

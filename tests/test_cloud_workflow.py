@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -30,7 +28,6 @@ from zetalab.zeros.store import load_aggregate
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-EMULATOR = str(BIN / "gcp-storage-emulator")
 IMAGE_REPO = "europe-west4-docker.pkg.dev/zl-test-project/zetalab"
 PROJECT = "zl-test-project"
 COS_IMAGE = "projects/batch-custom-image/global/images/family/batch-cos-stable-official"
@@ -67,36 +64,6 @@ def expected_for(rule: str, wildcards: dict) -> tuple:
             return (*machine[:3], SWEEP_DURATION, *machine[4:])
         return machine
     return EXPECTED.get(rule, CPU_DEFAULT)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    """A GCS emulator on 127.0.0.1 (in memory) for this module; yields its endpoint URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [EMULATOR, "start", "--port", str(port), "-H", "127.0.0.1", "--in-memory", "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"GCS emulator did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def gcs(endpoint: str):
