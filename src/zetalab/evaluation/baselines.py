@@ -218,31 +218,47 @@ def predict_waves(
     )
 
 
+def _best_series(
+    observed: Observed,
+    candidates: list[dict[str, Any]],
+    series_for: Callable[[Mapping[str, Any]], WaveSeries],
+    height: str,
+    iterations: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]], WaveSeries, np.ndarray, dict[str, Any]]:
+    """The candidate whose wave series predicts the selection window best (never the holdout),
+    then that series' prediction at every node: (best, table, series, prediction, solver)."""
+
+    def predict(series: WaveSeries, indices: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        return predict_waves(
+            series, observed.smooth_heights, indices, height, iterations, observed.first_index
+        )
+
+    best, table = choose(
+        candidates,
+        lambda c: observed.selection_rmse(predict(series_for(c), observed.select_indices)[0]),
+    )
+    series = series_for(best)
+    pred, solver = predict(series, np.arange(1, observed.total + 1))
+    return best, table, series, pred, solver
+
+
 def prime_sum(observed: Observed, cfg: Mapping[str, Any]) -> BaselineResult:
     """The tapered explicit formula, (num_primes, taper) chosen on the extrapolation window."""
     powers = bool(cfg.get("prime_powers", True))
     height = str(cfg.get("height", "predicted"))
     iterations = int(cfg.get("solver_iterations", 60))
-    window = observed.select_indices
     candidates = [
         {"num_primes": int(p), "taper": float(k)}
         for p, k in itertools.product(
             _grid(cfg.get("num_primes", 1000)), _grid(cfg.get("taper", 0.0))
         )
     ]
-
-    def score(c: Mapping[str, Any]) -> float:
-        series = explicit_formula_series(c["num_primes"], powers, c["taper"])
-        pred, _ = predict_waves(
-            series, observed.smooth_heights, window, height, iterations, observed.first_index
-        )
-        return observed.selection_rmse(pred)
-
-    best, table = choose(candidates, score)
-    series = explicit_formula_series(best["num_primes"], powers, best["taper"])
-    indices = np.arange(1, observed.total + 1)
-    pred, solver = predict_waves(
-        series, observed.smooth_heights, indices, height, iterations, observed.first_index
+    best, table, series, pred, solver = _best_series(
+        observed,
+        candidates,
+        lambda c: explicit_formula_series(c["num_primes"], powers, c["taper"]),
+        height,
+        iterations,
     )
     info = {
         "num_primes": best["num_primes"],
@@ -266,7 +282,6 @@ def prime_sum_fit(observed: Observed, cfg: Mapping[str, Any]) -> BaselineResult:
     n_train = len(observed.delta)
     heights = observed.gammas if height == "predicted" else observed.smooth_heights[:n_train]
     heights, targets = heights[mask], observed.delta[mask]
-    window = observed.select_indices
     series_of: dict[tuple[int, float], WaveSeries] = {}
     for num in _grid(cfg.get("fit_num_primes", 100)):
         m, _ = wave_terms(int(num), powers, "baselines.prime_sum.fit_num_primes")
@@ -276,19 +291,13 @@ def prime_sum_fit(observed: Observed, cfg: Mapping[str, Any]) -> BaselineResult:
                 gram, rhs, m, len(heights), float(ridge)
             )
 
-    def score(c: Mapping[str, Any]) -> float:
-        series = series_of[(c["num_primes"], c["fit_ridge"])]
-        pred, _ = predict_waves(
-            series, observed.smooth_heights, window, height, iterations, observed.first_index
-        )
-        return observed.selection_rmse(pred)
-
     candidates = [{"num_primes": p, "fit_ridge": r} for p, r in series_of]
-    best, table = choose(candidates, score)
-    series = series_of[(best["num_primes"], best["fit_ridge"])]
-    indices = np.arange(1, observed.total + 1)
-    pred, solver = predict_waves(
-        series, observed.smooth_heights, indices, height, iterations, observed.first_index
+    best, table, series, pred, solver = _best_series(
+        observed,
+        candidates,
+        lambda c: series_of[(c["num_primes"], c["fit_ridge"])],
+        height,
+        iterations,
     )
     info = {
         "num_primes": best["num_primes"],
