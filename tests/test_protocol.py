@@ -125,3 +125,51 @@ def _view(data, splits):
     from zetalab.evaluation.baselines import observed_view
 
     return observed_view(data.window(0, splits.total), splits)
+
+
+def test_ar_forecasts_each_rolling_window_from_its_own_past(odlyzko):
+    """`ar` keeps its one fit but conditions on the zeros before each window's origin: its
+    prediction for window k equals the forecast from that past, differs from the forecast
+    iterated from N, and no zero after the origin reaches it."""
+    import numpy as np
+
+    from zetalab.evaluation.baselines import ar_forecast, ar_history_forecast, run_baseline
+    from zetalab.evaluation.protocol import evaluation_windows
+    from zetalab.evaluation.windowed import baseline_windows, span_view
+    from zetalab.learning.dataset import make_splits, zero_data
+
+    N, H = 400, 20
+    study = _config(dataset={"N": N, "horizon": H}, evaluation={"windows": 3})
+    params = {"ar": {"order": 5}}
+    splits = make_splits(N, H, 0.1, 0)
+    count = N + 6 * H
+
+    def windows(gammas):
+        data = zero_data(gammas)
+        result = run_baseline("ar", span_view(_view(data, splits), study, data), params)
+        pred = baseline_windows(
+            study, [data], splits, result.delta_pred,
+            lambda obs: run_baseline("ar", obs, params).delta_pred,
+            ar_history_forecast(result.info, 2 * H),
+        )[1]  # fmt: skip
+        return data, result, pred
+
+    clean = odlyzko[:count].copy()
+    data, result, pred = windows(clean)
+    for k, w in enumerate(evaluation_windows(study)):
+        origin = w.origin(N)  # 0-based position of its first predicted zero (start 1)
+        expect = ar_forecast(_ar_model(result.info), data.delta[:origin], 2 * H)
+        np.testing.assert_allclose(pred[k], expect)
+        if k:
+            assert not np.allclose(pred[k], result.delta_pred[origin : origin + 2 * H])
+        moved = clean.copy()
+        moved[origin:] += 0.3 * np.diff(clean)[origin]
+        assert np.array_equal(windows(moved)[2][k], pred[k])
+
+
+def _ar_model(info):
+    import numpy as np
+
+    from zetalab.evaluation.baselines import ARModel
+
+    return ARModel(np.asarray(info["coef"]), float(info["intercept"]))

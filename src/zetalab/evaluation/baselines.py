@@ -498,6 +498,13 @@ def ar_forecast(model: ARModel, history: np.ndarray, steps: int) -> np.ndarray:
     return out
 
 
+def ar_history_forecast(info: Mapping[str, Any], steps: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The fitted `ar` (from its result info) as history -> the next `steps` δ̂: how a rolling
+    window conditions it on that window's own past without refitting it."""
+    fitted = ARModel(np.asarray(info["coef"], dtype=np.float64), float(info["intercept"]))
+    return lambda history: ar_forecast(fitted, history, steps)
+
+
 # --------------------------------------------------------------------------- dispatcher
 
 

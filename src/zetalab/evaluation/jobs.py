@@ -19,7 +19,7 @@ import pandas as pd
 
 from zetalab.errors import ZetalabError
 from zetalab.evaluation import leaderboard as lb
-from zetalab.evaluation.baselines import observed_view, run_baseline
+from zetalab.evaluation.baselines import ar_history_forecast, observed_view, run_baseline
 from zetalab.evaluation.htmlpage import markdown_page
 from zetalab.evaluation.metrics import evaluate_predictions, split_indices, window_spacings
 from zetalab.evaluation.predictions import load_predictions, save_predictions
@@ -79,6 +79,7 @@ def baseline_job(
         origins, delta = baseline_windows(
             study, sources, splits, result.delta_pred,
             lambda obs: run_baseline(name, obs, params, spec, model).delta_pred,
+            ar_history_forecast(result.info, 2 * splits.horizon) if name == "ar" else None,
         )  # fmt: skip
         save_windows(windows_path, origins, delta)
     elapsed = time.perf_counter() - t0

@@ -3,10 +3,11 @@ any predictor's windows.npz against the true zeros (zetalab.evaluation.protocol.
 
 On the rolling windows a baseline is not refitted, like the models (zetalab.learning.transfer):
 its one fit on the study's train zeros, choices on the study's extrapolation block, predicts
-every node through the last window (`ar` iterates its forecast from N, so beyond a few dozen
-steps it is `smooth`). On a height-shift window, far from any zero that fit saw, it is fitted
-as the baseline rule fits it, on that window's own N observed zeros, choices on that
-window's extrapolation block, never on its holdout.
+every node through the last window. `ar`, the one baseline that reads past zeros, keeps its
+coefficients but starts its forecast from each window's own observed past, as a model does.
+On a height-shift window, far from any zero that fit saw, a baseline is fitted as the
+baseline rule fits it, on that window's own N observed zeros, choices on that window's
+extrapolation block, never on its holdout.
 """
 
 from __future__ import annotations
@@ -89,25 +90,32 @@ def baseline_windows(
     splits: Splits,
     span_pred: np.ndarray,
     refit: Callable[[Observed], np.ndarray],
+    forecast: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[list[int], np.ndarray]:
     """Origins and (W, 2H) δ̂ of a baseline on every window of the study.
 
     Rolling windows are cut from `span_pred`, the one fit on the study's train zeros that
-    predicts every node through the last window (not refitted, like the models). A
-    height-shift window is far from any zero the fit saw, so there the baseline is fitted as
-    the baseline rule fits it, on that window's own N observed zeros (`refit`).
+    predicts every node through the last window (not refitted, like the models); with
+    `forecast` (the fitted `ar`), the 2H values forecast from the true δ of every zero before
+    the window's origin instead. A height-shift window is far from any zero the fit saw, so
+    there the baseline is fitted as the baseline rule fits it, on that window's own N
+    observed zeros (`refit`).
     """
     ds = study["dataset"]
     N, H = int(ds["N"]), int(ds["horizon"])
     total = total_nodes(N, H)
     windows = evaluation_windows(study)
     shifted = [w for w in windows if w.kind == SHIFT]
-    loaded = load_ranges(study, sources) if shifted else []
+    loaded = load_ranges(study, sources) if shifted or forecast is not None else []
     out = np.empty((len(windows), 2 * H))
     for i, window in enumerate(windows):
         if window.kind == ROLLING:
             origin = window.start - study_start(study) + N
-            out[i] = np.asarray(span_pred)[origin : origin + 2 * H]
+            if forecast is None:
+                out[i] = np.asarray(span_pred)[origin : origin + 2 * H]
+            else:
+                past = _window_data(study_start(study), origin, loaded).delta
+                out[i] = forecast(past)[: 2 * H]
         else:
             data = _window_data(window.start, total, loaded)
             out[i] = np.asarray(refit(observed_view(data, splits)))[N:total]
