@@ -80,3 +80,20 @@ def test_ab_teams_must_name_trained_variants(key, tmp_path):
         load_config(tmp_path / "empty.yaml", overrides=renamed)
     ok = {"ab": {"team1": "fb", "team2": "fb", "ablation": "fb"}, **renamed}
     assert load_config(tmp_path / "empty.yaml", overrides=ok)["ab"]["team1"] == "fb"
+
+
+def test_null_drops_a_variant_and_ab_cpu_trains_the_ab_variants_only():
+    """Snakemake merges --configfile key by key, so `name: null` is how a study config drops
+    a variant; config/ab_cpu.yaml uses it to train team1, team2 and the ablation only."""
+    import yaml
+
+    from zetalab.config import REPO_ROOT
+
+    ab_cpu = yaml.safe_load((REPO_ROOT / "config" / "ab_cpu.yaml").read_text())
+    config = load_config(overrides=ab_cpu)
+    ab = config["ab"]
+    assert set(config["train"]["variants"]) == {ab["team1"], ab["team2"], ab["ablation"]}
+    assert len(config["train"]["seeds"]) >= 5 and config["evaluation"]["windows"] >= 3
+    # Dropping a team's variant is still caught, naming the key.
+    with pytest.raises(ZetalabError, match=r"ab\.team2 = 'minibatch' names no variant"):
+        load_config(overrides={"train": {"variants": {"minibatch": None}}})

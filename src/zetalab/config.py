@@ -90,6 +90,7 @@ def _describe(error: jsonschema.ValidationError) -> str:
 def validate_config(config: dict[str, Any], schema: Mapping[str, Any] | None = None) -> dict:
     """Fill defaults in place and validate; raise ZetalabError naming every bad key."""
     schema = load_schema() if schema is None else schema
+    _drop_disabled_variants(config)
     _fill_defaults(schema, config)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
@@ -101,6 +102,14 @@ def validate_config(config: dict[str, Any], schema: Mapping[str, Any] | None = N
         )
     _check_ab_teams(config)
     return config
+
+
+def _drop_disabled_variants(config: dict[str, Any]) -> None:
+    """`train.variants: {name: null}` in a --configfile removes a variant the main config
+    defines (Snakemake merges config files key by key, so nothing else can)."""
+    variants = config.get("train", {}).get("variants")
+    if isinstance(variants, dict):
+        config["train"]["variants"] = {k: v for k, v in variants.items() if v is not None}
 
 
 def _check_ab_teams(config: Mapping[str, Any]) -> None:
