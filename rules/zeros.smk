@@ -30,6 +30,8 @@ rule zeros_chunk:
         "logs/zeros/chunk_{backend}_{start}_{end}.log",
     benchmark:
         "logs/benchmarks/zeros/chunk_{backend}_{start}_{end}.tsv"
+    # rs splits its evaluation points and the Odlyzko–Schönhage spreading over these
+    threads: 2
     wildcard_constraints:
         backend="rs|flint|mpmath|file",
         start=INDEX_PATTERN,

@@ -5,6 +5,9 @@ from zetalab.logsetup import log_to
 log_to(snakemake.log[0])
 
 import logging
+import os
+
+os.environ["ZETALAB_THREADS"] = str(snakemake.threads)  # rs: evaluation threads
 
 from zetalab.zeros.engine import compute_chunk
 

@@ -9,9 +9,12 @@ points). Everything after that is float64 on offsets h = t − t0.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import flint
 import numpy as np
@@ -23,18 +26,31 @@ from zetalab.zeros.rs_series import remainder_polynomials
 
 ARB_PREC = 128
 PARALLEL_MIN_POINTS = 2048
+T = TypeVar("T")
 
 
-@functools.cache
-def _workers() -> int:
-    """Threads for Z evaluation: ZETALAB_THREADS, else the CPUs this process may use."""
+def workers() -> int:
+    """Threads for Z evaluation and spreading: ZETALAB_THREADS (the zeros_chunk rule sets it
+    to its `threads`), else the CPUs this process may use."""
     env = os.environ.get("ZETALAB_THREADS")
     return max(1, int(env)) if env else max(1, len(os.sched_getaffinity(0)))
 
 
 @functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="zeta-z")
+def _pool(size: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=size, thread_name_prefix="zeta-z")
+
+
+def split_over_threads(run: Callable[[slice], T], size: int) -> list[T]:
+    """run(part) for contiguous slices covering range(size), one per thread: the numba kernels
+    release the GIL (nogil=True), so the parts run at once. Below PARALLEL_MIN_POINTS items,
+    or with one thread, one call does it all (a thread hand-off costs more than it saves)."""
+    threads = workers()
+    if threads == 1 or size < PARALLEL_MIN_POINTS:
+        return [run(slice(0, size))]
+    edges = np.linspace(0, size, threads + 1).astype(np.int64)
+    parts = [slice(int(lo), int(hi)) for lo, hi in itertools.pairwise(edges)]
+    return list(_pool(threads).map(run, parts))
 
 
 def theta_arb(t: float) -> flint.arb:
@@ -79,17 +95,21 @@ class Frame:
         if h.size and (self.t0 + h.max()) > self.t_max * (1 + 1e-12):
             raise ValueError("evaluation beyond the frame's t_max")
         self.evaluations += h.size
-        return rs_kernel.z_eval(
-            h,
-            self.t0,
-            self.log_t0,
-            self.phi0,
-            self.log_n,
-            self.amp,
-            self.coef,
-            self.lengths,
-            derivs,
+        parts = split_over_threads(
+            lambda part: rs_kernel.z_eval(
+                h[part],
+                self.t0,
+                self.log_t0,
+                self.phi0,
+                self.log_n,
+                self.amp,
+                self.coef,
+                self.lengths,
+                derivs,
+            ),
+            h.size,
         )
+        return np.concatenate(parts, axis=1)
 
     def gram_offsets(self, j: np.ndarray) -> np.ndarray:
         """Offsets h_j with θ(t0 + h_j) = j·π (Gram points), by Newton on the reduced equation."""

@@ -31,6 +31,7 @@ tests/test_zeros_os.py.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numba
@@ -38,7 +39,7 @@ import numpy as np
 import scipy.fft
 
 from zetalab.zeros import rs_kernel
-from zetalab.zeros.frame import Frame
+from zetalab.zeros.frame import Frame, split_over_threads
 from zetalab.zeros.rs_bounds import z_error_bound
 
 OVERSAMPLE = 2  # R: fine grid / modes in the non-uniform FFT
@@ -107,7 +108,12 @@ def nufft_type1(x: np.ndarray, c: np.ndarray, modes: int) -> np.ndarray:
     shifted = c * np.exp(-1j * half * x)  # modes k − half ∈ [−half, half)
     n_fine = OVERSAMPLE * modes
     tau = math.pi * MSP / (modes * modes * OVERSAMPLE * (OVERSAMPLE - 0.5))
-    grid = _spread(np.ascontiguousarray(x), np.ascontiguousarray(shifted), n_fine, tau, MSP)
+    # each thread spreads its own terms onto its own grid; the grids add up (linear)
+    x = np.ascontiguousarray(x)
+    grids = split_over_threads(
+        lambda part: _spread(x[part], shifted[part], n_fine, tau, MSP), len(x)
+    )
+    grid = functools.reduce(np.add, grids)
     spectrum = scipy.fft.fft(grid) / n_fine
     k = np.arange(-half, modes - half)
     return math.sqrt(math.pi / tau) * np.exp(k * k * tau) * spectrum[k % n_fine]
@@ -254,25 +260,29 @@ class OSFrame(Frame):
         if h.size and (h.min() < -slack or h.max() > self.t_max - self.t0 + slack):
             raise ValueError("evaluation outside the frame's [t0, t_max]")
         self.evaluations += h.size
-        return os_eval(
-            h,
-            self.grid,
-            self.h_lo,
-            self.delta,
-            self.beta,
-            self.sigma,
-            KERNEL_HALF,
-            self.omega,
-            self.t0,
-            self.log_t0,
-            self.phi0,
-            self.log_n,
-            self.amp,
-            self.m_lo,
-            self.coef,
-            self.lengths,
-            derivs,
+        parts = split_over_threads(
+            lambda part: os_eval(
+                h[part],
+                self.grid,
+                self.h_lo,
+                self.delta,
+                self.beta,
+                self.sigma,
+                KERNEL_HALF,
+                self.omega,
+                self.t0,
+                self.log_t0,
+                self.phi0,
+                self.log_n,
+                self.amp,
+                self.m_lo,
+                self.coef,
+                self.lengths,
+                derivs,
+            ),
+            h.size,
         )
+        return np.concatenate(parts, axis=1)
 
     def error_bound(self, h: np.ndarray) -> np.ndarray:
         """|Z_OS − Z| ≤ the plain kernel's bound + the grid and interpolation terms."""
