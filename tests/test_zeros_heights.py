@@ -119,6 +119,30 @@ def test_supported_range_is_enforced_before_any_work():
         compute_range("rs", MAX_INDEX, 2)
 
 
+def test_above_1e13_zeros_are_counted_by_turing_alone_and_meet_1e9_in_arb(monkeypatch):
+    """At n = 10¹⁴ (inside the supported range, where one Arb count costs 73 s) the block's
+    count is Turing's alone, and sampled stored zeros lie within 1e-9 of a zero of Z: Z in Arb
+    (certified) has opposite signs 0.9e-9 either side of the exact stored value R + o."""
+    from zetalab.zeros import rs
+    from zetalab.zeros.rs_bounds import arb_z
+
+    def no_arb(t):
+        raise AssertionError(f"Arb zeta_nzeros called at t = {t} above ARB_COUNT_BELOW")
+
+    monkeypatch.setattr(rs, "count_zeros_upto", no_arb)
+    start = 10**14 + 12_345
+    values, meta = compute_range("rs", start, 300)
+    assert meta["count_check"]["method"] == "rs blocks: turing"
+    assert meta["gram_block_count_checks"][0]["method"] == "turing"
+    for pos in (0, 299):
+        ref, off = str(int(values.reference_at([pos])[0])), float(values.offsets[pos])
+        below, above = arb_z(ref, off - 0.9e-9), arb_z(ref, off + 0.9e-9)
+        assert below * above < 0, (pos, below, above)
+    # the check can fail: a value stored 2e-9 off would show one sign on both sides
+    ref, off = str(int(values.reference_at([0])[0])), float(values.offsets[0]) + 2e-9
+    assert arb_z(ref, off - 0.9e-9) * arb_z(ref, off + 0.9e-9) > 0
+
+
 def test_chunk_names_and_wildcards_beyond_1e12():
     big = store.chunk_path("data/zeros", "rs", 10**12 + 1, 10**12 + 5000)
     assert big.name == "chunk_1000000000001_1000000005000.npy"

@@ -49,14 +49,16 @@ HALLEY_TAIL = 1e-11
 MAX_POLISH = 40
 # Counting: Turing's method on the block's own samples (turing.py) proves N at both block ends.
 # Arb's zeta_nzeros cross-checks it on every block below ARB_EVERY_BLOCK_BELOW (a call costs
-# < 30 ms there) and on a deterministic sample of the blocks above (0.5 s a call at 10¹²,
-# 73 s at 10¹⁴), and decides where Turing's bound does not close.
+# < 30 ms there) and on a deterministic sample of the blocks up to ARB_COUNT_BELOW (0.5 s a
+# call at 10¹², 13 s at 10¹³), and decides where Turing's bound does not close. From
+# ARB_COUNT_BELOW up a call costs minutes (73 s at 10¹⁴), so Turing's proof stands alone there.
 COUNT_METHODS = ("auto", "turing", "arb")
 SHIFT_FRACTION = 4096  # a weak sample moves by a Gram interval / this (see _certify)
 EVALUATORS = ("auto", "rs", "os")  # plain Riemann–Siegel, Odlyzko–Schönhage, or the faster
 EVALUATIONS_PER_GRAM_POINT = 3.5  # Gram + refinement + polishing, measured (docs/zeros.md)
 ARB_EVERY_BLOCK_BELOW = 10**9
 ARB_SAMPLE_FRACTION = 1 / 16
+ARB_COUNT_BELOW = 10**13
 
 
 @dataclass
@@ -125,6 +127,13 @@ def _compute_block(
         if result is not None:
             return result
         pad *= 4
+    if start >= ARB_COUNT_BELOW:
+        raise ZetalabError(
+            f"rs: Turing's method could not prove the count of zeros {start}..{end} "
+            f"(above {ARB_COUNT_BELOW:.0e} there is no Arb count to fall back on)",
+            "compute the range in smaller chunks (zeros.chunk_size) or report it: such a "
+            "cluster of close zeros would be a finding",
+        )
     raise ZetalabError(
         f"rs: could not place count-check boundaries around zeros {start}..{end}",
         "compute this range with --backend flint",
@@ -210,7 +219,7 @@ def _use_arb(count: str, lo: int) -> bool:
     """Whether Arb's zeta_nzeros counts (or cross-checks) the block starting at zero `lo`."""
     if count == "arb":
         return True
-    if count == "turing":
+    if count == "turing" or lo >= ARB_COUNT_BELOW:
         return False
     return lo < ARB_EVERY_BLOCK_BELOW or random.Random(lo).random() < ARB_SAMPLE_FRACTION
 
@@ -283,6 +292,8 @@ def _try_block(
                     "report this bug; compute this range with --backend flint",
                 )
     if proved is None:
+        if arb_counts is None and start >= ARB_COUNT_BELOW and count != "arb":
+            return None  # no Arb count up here: retry with a wider Turing zone
         if arb_counts is None:  # Turing's method could not conclude: Arb decides
             try:
                 arb_counts = (count_zeros_upto(t_a), count_zeros_upto(t_b))
