@@ -139,31 +139,45 @@ def heights_sweep(count: int, sample: int, decades: list[int]) -> None:
         )
 
 
-def research(start: int = 10**16, count: int = 1_000_000) -> None:
-    """The research goal (issue 11): one block of `count` zeros at n = 10^16 in one process,
-    Turing's count, Odlyzko–Schönhage; wall time with the frame, the JIT load and the count,
-    and the process's peak memory. Plain Riemann–Siegel is timed on 20 evaluations."""
+def research(count: int = 1_000_000) -> None:
+    """The research goal (issue 11): the last `count` zeros the engine accepts (n just below
+    10^16, MAX_INDEX) as one chunk job pays for them —
+    a `python -m zetalab.zeros compute` process (interpreter, imports, cached JIT, frame,
+    Odlyzko–Schönhage, Turing's count, the chunk written and checksummed) — and the process's
+    peak memory. Plain Riemann–Siegel is timed on 20 evaluations in this process."""
+    import json
     import resource
 
     from zetalab.zeros.frame import Frame
-    from zetalab.zeros.rs import compute_rs
+    from zetalab.zeros.rs import block_size
 
-    began = time.perf_counter()
-    values, stats = compute_rs(start, start + count - 1, count="turing", block=count)
-    wall = time.perf_counter() - began
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    methods = ", ".join(sorted({c["method"] for c in stats.count_checks}))
-    t0 = float(values.heights(0, 1)[0])
+    start = MAX_INDEX - count + 1
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "chunk.npy")
+        argv = [sys.executable, "-m", "zetalab.zeros", "compute", "--start", str(start)]
+        argv += ["--count", str(count), "--out", out, "--quiet"]
+        began = time.perf_counter()
+        job = subprocess.run(argv, capture_output=True, text=True)
+        wall = time.perf_counter() - began
+        if job.returncode:
+            sys.exit(f"the chunk job failed:\n{job.stderr}")
+        with open(os.path.join(tmp, "chunk.json"), encoding="utf-8") as fh:
+            record = json.load(fh)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+    t0 = float(record["count_check"]["T_a"])
     began = time.perf_counter()
     Frame(t0, t0 + 10.0).z(np.linspace(0.0, 10.0, 20), derivs=True)
     plain_s = (time.perf_counter() - began) / 20  # frame included: what one point pays alone
-    evals = stats.gram_evaluations + stats.refine_evaluations + stats.polish_evaluations
-    print("| first n | zeros | wall s | zeros/s | peak GB | count | Z evals/zero | plain RS |")
-    print("|---:|---:|---:|---:|---:|---|---:|---:|")
     print(
-        f"| {start:,} | {count:,} | {wall:.1f} | {_rate(count / wall)} | {peak:.2f} | {methods} "
-        f"| {evals / count:.2f} | {plain_s:.2f} s per evaluation, ≈ {_rate(1 / (3.5 * plain_s))} "
-        "zeros/s |",
+        "| first n | zeros | block | wall s (whole job) | zeros/s | peak GB | count "
+        "| Z evals/zero | plain RS |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    print(
+        f"| {start:,} | {count:,} | {block_size(start):,} | {wall:.1f} | {_rate(count / wall)} "
+        f"| {peak:.2f} | {record['count_check']['method']} "
+        f"| {record['z_evaluations_per_zero']:.2f} | {plain_s:.2f} s per evaluation, "
+        f"≈ {_rate(1 / (3.5 * plain_s))} zeros/s |",
         flush=True,
     )
 

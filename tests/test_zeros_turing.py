@@ -78,3 +78,35 @@ def test_s_integral_bound():
     assert s_integral_bound(1e12) <= 2.067 + 0.059 * np.log(1e12)
     with pytest.raises(ValueError, match="168π"):
         s_integral_bound(500.0)
+
+
+def test_counts_pinned_by_turing_need_no_arb_when_a_pair_is_missing(monkeypatch):
+    """Turing's bounds can pin N(T_a) and N(T_b) while a close pair inside the block is still
+    unseparated (first met at n ≈ 10¹⁶ − 10⁶). The counts are then proved without Arb (above
+    10¹³ Arb cannot count at all), exact refinement must find every sign change, and the
+    zeros equal those of a normal run. Simulated by hiding two sign changes from the count."""
+    from dataclasses import replace
+
+    from zetalab.errors import ZetalabError
+    from zetalab.zeros import rs
+
+    start, end = 1_000_000, 1_001_999
+    reference, _ = compute_rs(start, end, count="turing")
+
+    def no_arb(t):
+        raise AssertionError("Arb was asked to count although Turing's bounds pinned N")
+
+    def two_hidden(*args, **kwargs):
+        return replace(turing_count(*args, **kwargs), found=end - start - 1)
+
+    monkeypatch.setattr(rs, "count_zeros_upto", no_arb)
+    monkeypatch.setattr(rs, "turing_count", two_hidden)
+    values, stats = compute_rs(start, end, count="turing")
+    assert stats.count_checks[0]["method"].startswith("turing (counts pinned")
+    assert np.array_equal(values.offsets, reference.offsets)
+    # without pinned bounds the block is not proved: up here it would retry, then fail
+    loose = lambda *a, **k: replace(two_hidden(*a, **k), n_b_hi=None)  # noqa: E731
+    monkeypatch.setattr(rs, "turing_count", loose)
+    monkeypatch.setattr(rs, "ARB_COUNT_BELOW", 1)
+    with pytest.raises(ZetalabError, match="could not prove the count"):
+        compute_rs(start, start + 199, count="turing")

@@ -59,6 +59,7 @@ EVALUATIONS_PER_GRAM_POINT = 3.5  # Gram + refinement + polishing, measured (doc
 ARB_EVERY_BLOCK_BELOW = 10**9
 ARB_SAMPLE_FRACTION = 1 / 16
 ARB_COUNT_BELOW = 10**13
+MIN_BLOCK = 20_000  # zeros per frame below n ≈ 2.5·10¹² (block_size)
 
 
 @dataclass
@@ -84,11 +85,12 @@ def compute_rs(
     start: int,
     end: int,
     progress: Callable[[int], None] | None = None,
-    block: int = 20000,
+    block: int | None = None,
     count: str = "auto",
     evaluator: str = "auto",
 ) -> tuple[ZeroHeights, RsStats]:
-    """γ_start..γ_end (exact reference + offsets) and the costs; `progress(k)` after k more."""
+    """γ_start..γ_end (exact reference + offsets) and the costs; `progress(k)` after k more.
+    `block`: zeros per frame, default block_size(start)."""
     if start < 1 or end < start:
         raise ZetalabError(f"invalid zero range {start}..{end}", "use 1 ≤ start ≤ end")
     if count not in COUNT_METHODS:
@@ -108,6 +110,7 @@ def compute_rs(
         start = low_end + 1
     # Long ranges are done in sub-blocks: each gets its own frame (small offsets h keep the
     # float64 phase exact) and its own Arb count check, and progress is reported per block.
+    block = block or block_size(start)
     for lo in range(start, end + 1, block):
         hi = min(lo + block - 1, end)
         parts.append(_compute_block(lo, hi, stats, count, evaluator))
@@ -116,6 +119,14 @@ def compute_rs(
     values = concatenate(parts)
     stats.zeros = len(values)
     return values, stats
+
+
+def block_size(n: int) -> int:
+    """Zeros per frame near zero n: 20,000, or m/16 where the m main-sum terms make a frame
+    (phases, Odlyzko–Schönhage grid: ~1 µs a term) cost more than the block's evaluations
+    (~3.8 per zero at ~1.5 µs) — from n ≈ 2.5·10¹²; 1.1·10⁶ zeros at 10¹⁶ (1.8 GB)."""
+    m = math.isqrt(int(float(inverse_smooth_count(n)) / (2.0 * math.pi)))
+    return max(MIN_BLOCK, m // 16)
 
 
 def _compute_block(
@@ -292,23 +303,36 @@ def _try_block(
                     "report this bug; compute this range with --backend flint",
                 )
     if proved is None:
-        if arb_counts is None and start >= ARB_COUNT_BELOW and count != "arb":
+        # Turing's bounds may pin N(T_a) and N(T_b) exactly while sign changes are still
+        # missing inside the block (a close pair): the counts are then proved, and exact
+        # re-summation is what is missing, not an Arb count.
+        pinned = use_turing and tc.n_a_lo == tc.n_a_hi and tc.n_b_lo == tc.n_b_hi
+        if arb_counts is None and pinned:
+            counts, source = (tc.n_a_lo, tc.n_b_lo), "Turing's bounds"
+        elif arb_counts is None and start >= ARB_COUNT_BELOW and count != "arb":
             return None  # no Arb count up here: retry with a wider Turing zone
-        if arb_counts is None:  # Turing's method could not conclude: Arb decides
-            try:
-                arb_counts = (count_zeros_upto(t_a), count_zeros_upto(t_b))
-            except ArithmeticError:
-                return None
-        n_a, n_b = arb_counts
+        else:
+            if arb_counts is None:  # Turing's method could not conclude: Arb decides
+                try:
+                    arb_counts = (count_zeros_upto(t_a), count_zeros_upto(t_b))
+                except ArithmeticError:
+                    return None
+            counts, source = arb_counts, "Arb"
+        n_a, n_b = counts
         found = samples.refine_until(frame, ia, ib, lambda: n_b - n_a, stats)
         if found != n_b - n_a:
             raise ZetalabError(
-                f"rs: found {found} sign changes where Arb counts {n_b - n_a} zeros "
+                f"rs: found {found} sign changes where {source} count {n_b - n_a} zeros "
                 f"(t in ({t_a:.9f}, {t_b:.9f}]) around zeros {start}..{end}, even after "
                 "refinement",
-                "compute this range with --backend flint",
+                "compute this range with --backend flint"
+                if start < ARB_COUNT_BELOW
+                else "report it: zeros this close would be a finding",
             )
-        check["method"] = "arb" if not use_turing else "arb (Turing's bound did not close)"
+        if source == "Turing's bounds":
+            check["method"] = "turing (counts pinned; exact refinement found the rest)"
+        else:
+            check["method"] = "arb" if not use_turing else "arb (Turing's bound did not close)"
     else:
         n_a, n_b = proved
         check["method"] = "turing + arb" if arb_counts is not None else "turing"
