@@ -322,7 +322,7 @@ def _try_block(
         found = samples.refine_until(frame, ia, ib, lambda: n_b - n_a, stats)
         if found != n_b - n_a:
             raise ZetalabError(
-                f"rs: found {found} sign changes where {source} count {n_b - n_a} zeros "
+                f"rs: found {found} sign changes where the count ({source}) is {n_b - n_a} zeros "
                 f"(t in ({t_a:.9f}, {t_b:.9f}]) around zeros {start}..{end}, even after "
                 "refinement",
                 "compute this range with --backend flint"
