@@ -30,14 +30,14 @@ rule zeros_chunk:
         "logs/zeros/chunk_{backend}_{start}_{end}.log",
     benchmark:
         "logs/benchmarks/zeros/chunk_{backend}_{start}_{end}.tsv"
-    # rs splits its evaluation points and the Odlyzko–Schönhage spreading over these
-    threads: 2
     wildcard_constraints:
         backend="rs|flint|mpmath|file",
         start=INDEX_PATTERN,
         end=INDEX_PATTERN,
     conda:
         "../envs/zeros.yaml"
+    # rs splits its evaluation points and the Odlyzko–Schönhage spreading over these
+    threads: 2
     params:
         # the table only shapes file-backend chunks: changing it leaves rs/flint chunks alone
         table=lambda wildcards: (config["zeros"]["table"] if wildcards.backend == "file" else None),
