@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
 from zetalab.config import load_schema
 from zetalab.errors import ZetalabError
@@ -48,7 +47,6 @@ from zetalab.learning.explicit import (
     wave_terms,
 )
 from zetalab.learning.features import FeatureSpec, node_features, spec_static_features
-from zetalab.learning.models import PrimeMLP
 
 __all__ = [
     "BASELINES",
@@ -58,6 +56,11 @@ __all__ = [
     "solve_positions",
     "wave_terms",
 ]
+
+
+# _TORCH_LATE: torch and torch_geometric are imported inside the two learners that use them
+# (`linear`'s features, `mlp`): every evaluate, leaderboard and verdict job imports this module,
+# and the import alone costs ~4 s a job (21 evaluate jobs in `make run`).
 
 
 def _schema_enum(*path: str) -> tuple[str, ...]:
@@ -325,6 +328,8 @@ def hidden_node_features(observed: Observed, spec: FeatureSpec) -> np.ndarray:
     Built by node_features, the trainer's function; a graph-free learner has no neighbours,
     so what it may use about a node it predicts is exactly the GNN's row for a hidden node.
     """
+    import torch  # here, not at the top: see _TORCH_LATE
+
     smooth = np.ascontiguousarray(observed.smooth_heights, dtype=np.float64)
     static = torch.from_numpy(_cached_static(smooth.tobytes(), spec))
     delta = torch.zeros(observed.total, dtype=torch.float32)
@@ -379,6 +384,8 @@ def mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Ma
 
     One torch thread: the matrices are small (256 rows a step), so more threads only spin,
     and a baseline job holds one core."""
+    import torch  # see _TORCH_LATE
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -388,6 +395,10 @@ def mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Ma
 
 
 def _mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Mapping[str, Any]):
+    import torch  # see _TORCH_LATE
+
+    from zetalab.learning.models import PrimeMLP
+
     x_all = torch.from_numpy(hidden_node_features(observed, spec))
     rows, _, _ = _fit_rows(observed, x_all.numpy(), spec)
     seed = int(cfg.get("seed", 0))

@@ -29,7 +29,7 @@ PARALLEL_MIN_POINTS = 2048
 T = TypeVar("T")
 
 
-def workers() -> int:
+def _workers() -> int:
     """Threads for Z evaluation and spreading: ZETALAB_THREADS (the zeros_chunk rule sets it
     to its `threads`), else the CPUs this process may use."""
     env = os.environ.get("ZETALAB_THREADS")
@@ -45,7 +45,7 @@ def split_over_threads(run: Callable[[slice], T], size: int) -> list[T]:
     """run(part) for contiguous slices covering range(size), one per thread: the numba kernels
     release the GIL (nogil=True), so the parts run at once. Below PARALLEL_MIN_POINTS items,
     or with one thread, one call does it all (a thread hand-off costs more than it saves)."""
-    threads = workers()
+    threads = _workers()
     if threads == 1 or size < PARALLEL_MIN_POINTS:
         return [run(slice(0, size))]
     edges = np.linspace(0, size, threads + 1).astype(np.int64)
