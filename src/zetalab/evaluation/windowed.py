@@ -115,7 +115,7 @@ def baseline_windows(
                 out[i] = np.asarray(span_pred)[origin : origin + 2 * H]
             else:
                 past = _window_data(study_start(study), origin, loaded).delta
-                out[i] = forecast(past)[: 2 * H]
+                out[i] = forecast(past)
         else:
             data = _window_data(window.start, total, loaded)
             out[i] = np.asarray(refit(observed_view(data, splits)))[N:total]
