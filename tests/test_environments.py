@@ -20,7 +20,16 @@ FAMILIES = ("zeros", "learning", "spectral")
 # What each family's rules import (beyond the standard library); the env must pin them.
 FAMILY_NEEDS = {
     "zeros": {"numpy", "scipy", "numba", "python-flint", "mpmath", "jsonschema", "pyyaml"},
-    "learning": {"numpy", "torch", "torch-geometric", "pymetis", "optuna", "pandas", "matplotlib"},
+    "learning": {
+        "numpy",
+        "finufft",
+        "torch",
+        "torch-geometric",
+        "pymetis",
+        "optuna",
+        "pandas",
+        "matplotlib",
+    },
     "spectral": {
         "numpy",
         "scipy",
