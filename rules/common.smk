@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 from zetalab.config import validate_config
 from zetalab.errors import ZetalabError
+from zetalab.evaluation.baselines import check_baseline_settings
 from zetalab.evaluation.protocol import check_protocol, zero_ranges
 from zetalab.learning import paths as zpaths
 from zetalab.learning.dataset import dataset_total
@@ -15,6 +16,7 @@ from zetalab.learning.dataset import dataset_total
 try:
     validate_config(config)
     check_protocol(config)
+    check_baseline_settings(config)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
 

@@ -5,15 +5,47 @@
 import functools
 
 from zetalab.evaluation.baselines import BASELINES
-from zetalab.evaluation.workflow import baseline_params, baseline_zeros, evaluation_inputs
+from zetalab.evaluation.workflow import (
+    baseline_estimate,
+    baseline_params,
+    baseline_zeros,
+    evaluation_inputs,
+)
 from zetalab.evaluation.protocol import verdict_files
 
-BASELINE_NAMES: list[str] = list(config["baselines"]["names"])
+# What the baseline rule fits: each of baselines.names, the mlp in both forms for every seed.
+BASELINE_NAMES: list[str] = zpaths.baseline_instances(config["baselines"]["names"], TRAIN_SEEDS)
+# The plots show one fit of each baseline (a seeded one at the first seed).
+PLOT_BASELINES: list[str] = [
+    name for name in BASELINE_NAMES if zpaths.baseline_identity(name)[1] in (None, TRAIN_SEEDS[0])
+]
 # ab_run_files(name): that file of every run of the A/B study (cfg "ab", variants × seeds).
 ab_run_files = functools.partial(zpaths.run_files, "ab", TRAIN_VARIANTS, TRAIN_SEEDS)
 # (variant, seed) of each A/B run, in the order of ab_run_files: the plots' legends.
 AB_RUNS = [(variant, seed) for variant in TRAIN_VARIANTS for seed in TRAIN_SEEDS]
 baseline_files = zpaths.baseline_files
+
+
+rule explicit_formula:
+    """prime_sum's explicit-formula setting, chosen once on the extrapolation window, and its
+    δ̂ at every zero of the study: the prime_sum baseline and every learner's feature column."""
+    input:
+        window_zeros=baseline_zeros(config, zeros_aggregate_path),
+    output:
+        table=zpaths.EXPLICIT_FORMULA,
+        selection=zpaths.EXPLICIT_FORMULA_SELECTION,
+    log:
+        "logs/explicit_formula.log",
+    benchmark:
+        "logs/benchmarks/explicit_formula.tsv"
+    conda:
+        "../envs/learning.yaml"
+    params:
+        dataset=config["dataset"],
+        prime_sum=config["baselines"]["prime_sum"],
+        evaluation=config["evaluation"],
+    script:
+        "../scripts/explicit_formula.py"
 
 
 rule baseline:
@@ -22,6 +54,8 @@ rule baseline:
         zeros=zeros_aggregate_path(),
         # the study's zeros, then one aggregate per height-shift window (issue 13's windows)
         window_zeros=baseline_zeros(config, zeros_aggregate_path),
+        # the explicit-formula selection (prime_sum's setting, the learners' estimate column)
+        estimate=lambda w: baseline_estimate(w.name),
     output:
         predictions=zpaths.BASELINE_PREDICTIONS,
         info=zpaths.BASELINE_INFO,
@@ -31,7 +65,7 @@ rule baseline:
     benchmark:
         "logs/benchmarks/baseline/{name}.tsv"
     wildcard_constraints:
-        name="|".join(BASELINES),
+        name="|".join(BASELINES) + r"|mlp(-residual)?/seed\d+",
     conda:
         "../envs/learning.yaml"
     params:
@@ -177,7 +211,7 @@ rule height_shift:
 rule plot_ab_verdict:
     input:
         verdict=zpaths.ab_verdict_path("json"),
-        baselines=baseline_files(BASELINE_NAMES, "evaluation.json"),
+        baselines=baseline_files(PLOT_BASELINES, "evaluation.json"),
     output:
         report(
             zpaths.plot_path("ab_verdict"),
@@ -190,7 +224,7 @@ rule plot_ab_verdict:
     conda:
         "../envs/learning.yaml"
     params:
-        baselines=BASELINE_NAMES,
+        baselines=PLOT_BASELINES,
     script:
         "../scripts/plot_ab_verdict.py"
 
@@ -198,7 +232,7 @@ rule plot_ab_verdict:
 rule plot_loss_curves:
     input:
         histories=ab_run_files("history.csv"),
-        baselines=baseline_files(BASELINE_NAMES, "evaluation.json"),
+        baselines=baseline_files(PLOT_BASELINES, "evaluation.json"),
     output:
         report(
             zpaths.plot_path("loss_curves"),
@@ -212,7 +246,7 @@ rule plot_loss_curves:
         "../envs/learning.yaml"
     params:
         runs=AB_RUNS,
-        baselines=BASELINE_NAMES,
+        baselines=PLOT_BASELINES,
     script:
         "../scripts/plot_loss_curves.py"
 
@@ -221,7 +255,7 @@ rule plot_predictions:
     input:
         zeros=zeros_aggregate_path(),
         runs=ab_run_files("predictions.npz"),
-        baselines=baseline_files(BASELINE_NAMES, "predictions.npz"),
+        baselines=baseline_files(PLOT_BASELINES, "predictions.npz"),
     output:
         horizon=report(
             zpaths.plot_path("horizon"),
@@ -242,7 +276,7 @@ rule plot_predictions:
     params:
         runs=AB_RUNS,
         dataset=config["dataset"],
-        baselines=BASELINE_NAMES,
+        baselines=PLOT_BASELINES,
     script:
         "../scripts/plot_predictions.py"
 
@@ -250,7 +284,7 @@ rule plot_predictions:
 rule plot_variance:
     input:
         runs=ab_run_files("evaluation.json"),
-        baselines=baseline_files(BASELINE_NAMES, "evaluation.json"),
+        baselines=baseline_files(PLOT_BASELINES, "evaluation.json"),
     output:
         report(
             zpaths.plot_path("variance"),
@@ -264,7 +298,7 @@ rule plot_variance:
         "../envs/learning.yaml"
     params:
         runs=AB_RUNS,
-        baselines=BASELINE_NAMES,
+        baselines=PLOT_BASELINES,
     script:
         "../scripts/plot_variance.py"
 

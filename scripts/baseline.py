@@ -18,4 +18,5 @@ baseline_job(
     evaluation=snakemake.params.evaluation,
     window_zeros=list(snakemake.input.window_zeros),
     windows_path=snakemake.output.windows,
+    estimate_path=snakemake.input.estimate[0] if snakemake.input.estimate else None,
 )

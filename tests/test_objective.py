@@ -24,8 +24,19 @@ N, H = 1500, 30
 SMALL = {
     "dataset": {"N": N, "horizon": H},
     "graph": {"primes": [2, 3, 5, 7], "partition": {"method": "metis", "num_parts": 8}},
-    "model": {"hidden": 32, "layers": 2, "wave_primes": 40, "estimate": {"num_primes": 300}},
-    "train": {"epochs": 25, "checkpoint_every": 25, "clusters_per_step": 2, "device": "cpu"},
+    "model": {
+        "hidden": 32,
+        "layers": 2,
+        "wave_primes": 40,
+        "estimate": {"num_primes": 300, "taper": 0.5},
+    },
+    "train": {
+        "max_epochs": 25,
+        "patience": None,
+        "checkpoint_every": 25,
+        "clusters_per_step": 2,
+        "device": "cpu",
+    },
     "loss": {"rg_max_lag": 16, "mmd_max_samples": 256, "mmd_reference_size": 128},
 }
 VARIANTS = {
@@ -84,7 +95,7 @@ def test_linear_and_mlp_see_the_gnns_features(variant, zeros, tmp_path):
     config = small(variant)
     t = trainer(config, zeros, tmp_path)
     nothing_observed = torch.zeros(t.problem.total, dtype=torch.bool)
-    gnn = t._features(nothing_observed, torch.arange(t.problem.total)).numpy()
+    gnn = t._features(nothing_observed, t.eval_batches[0]).clone().numpy()
     observed = observed_view(t.problem.data, t.problem.splits)
     theirs = hidden_node_features(observed, t.problem.features)
     assert gnn.shape == theirs.shape == (N + 2 * H, 2 + 1 + 1 + 2 * 40)
@@ -93,11 +104,11 @@ def test_linear_and_mlp_see_the_gnns_features(variant, zeros, tmp_path):
 
 def test_cluster_gcn_predicts_on_the_full_graph(zeros, tmp_path):
     """Mini-batch trains on clusters; its prediction is full-graph inference (no edge cut)."""
-    t = trainer(small("minibatch", train={"epochs": 2}), zeros, tmp_path)
+    t = trainer(small("minibatch", train={"max_epochs": 2}), zeros, tmp_path)
     t.run("test")
     p = t.problem
     adj = normalized_adjacency(p.total, p.graph.src, p.graph.dst, "graphconv", t.device)
-    features = t._features(torch.as_tensor(p.observable), torch.arange(p.total))
+    features = t._features(torch.as_tensor(p.observable), t.eval_batches[0]).clone()
     with torch.no_grad():
         full = t.model(features, adj).double().numpy()
     np.testing.assert_array_equal(t.predict(), full)
@@ -133,7 +144,7 @@ def test_the_seam_between_observed_and_hidden_nodes_is_trained(zeros, tmp_path):
         hidden = hidden_mask(np.random.default_rng(seed), p.observable, p.N, 0.0, 12, H)
         observed = p.observable & ~hidden
         with torch.no_grad():
-            pred = t.model(t._features(torch.as_tensor(observed), whole.nodes), whole.adj)
+            pred = t.model(t._features(torch.as_tensor(observed), whole), whole.adj)
         delta = torch.as_tensor(p.data.delta)
         x = blend(pred.double(), delta, torch.as_tensor(observed)).numpy()
         s_pred.append(1 + x[i + 1] - x[i])
@@ -156,8 +167,9 @@ def test_the_seam_between_observed_and_hidden_nodes_is_trained(zeros, tmp_path):
 @pytest.mark.parametrize(
     ("sections", "message"),
     [
-        ({"model": {"wave_primes": 9593}}, "but 9592 primes lie below the cap 100,000"),
-        ({"model": {"estimate": {"num_primes": 20000}}}, "model.estimate.num_primes = 20000"),
+        ({"model": {"wave_primes": 9593}}, "model.wave_primes = 9593 .* the limit is 9,592"),
+        ({"model": {"estimate": {"num_primes": 20_000_000}}}, "config key model.estimate"),
+        ({"train": {"patience": 30, "max_epochs": 20}}, "train.patience = 30 must lie between"),
         ({"model": {"wave_primes": [2, 100003]}}, "beyond the cap 100,000"),
         ({"model": {"residual": True, "estimate": {"num_primes": 0}}}, "model.residual is true"),
         ({"train": {"mask": {"block_length": 1600}}}, "hidden spans of 1600 nodes"),

@@ -28,7 +28,7 @@ extrapolation RMSE in mean spacings and recorded in fit_info.json (`selection`).
 from __future__ import annotations
 
 import functools
-import itertools
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +37,12 @@ import numpy as np
 
 from zetalab.config import load_schema
 from zetalab.errors import ZetalabError
+from zetalab.evaluation.grid_search import Axis, check_axis, extended_search
 from zetalab.evaluation.scoring import prediction_errors
 from zetalab.learning.dataset import Splits, ZeroData
 from zetalab.learning.explicit import (
     BLOCK,
+    MAX_PRIMES,
     WaveSeries,
     explicit_formula_series,
     solve_positions,
@@ -58,9 +60,18 @@ __all__ = [
 ]
 
 
+log = logging.getLogger("zetalab.evaluate")
+
 # _TORCH_LATE: torch and torch_geometric are imported inside the two learners that use them
 # (`linear`'s features, `mlp`): every evaluate, leaderboard and verdict job imports this module,
 # and the import alone costs ~4 s a job (21 evaluate jobs in `make run`).
+
+
+def _schema_default(section: str, key: str) -> Any:
+    """A baselines setting's default from the schema (for settings given as plain dicts)."""
+    return load_schema()["properties"]["baselines"]["properties"][section]["properties"][key][
+        "default"
+    ]
 
 
 def _schema_enum(*path: str) -> tuple[str, ...]:
@@ -73,7 +84,9 @@ def _schema_enum(*path: str) -> tuple[str, ...]:
 # Allowed values come from the schema (config/schema/baselines.schema.yaml).
 BASELINES = _schema_enum("baselines", "properties", "names", "items")
 HEIGHTS = _schema_enum("baselines", "properties", "prime_sum", "properties", "height")
-FEATURE_BASELINES = ("linear", "mlp")
+# The learners on the GNN's node features; mlp-residual is the mlp's residual form
+# (zetalab.learning.paths.SEEDED_BASELINES: both forms train every seed).
+FEATURE_BASELINES = ("linear", "mlp", "mlp-residual")
 
 
 @dataclass(frozen=True)
@@ -142,21 +155,6 @@ def _grid(value: Any) -> list[Any]:
     return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
 
 
-def choose(
-    candidates: Sequence[Mapping[str, Any]], score: Callable[[Mapping[str, Any]], float]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The candidate with the lowest score (first on ties) and every candidate's score."""
-    table = [{**c, "extrapolation_rmse_spacing": float(score(c))} for c in candidates]
-    finite = [row for row in table if np.isfinite(row["extrapolation_rmse_spacing"])]
-    if not finite:
-        raise ZetalabError(
-            "no baseline candidate gives a finite error on the extrapolation window",
-            "check the zeros and the baselines section of the config",
-        )
-    best = min(finite, key=lambda row: row["extrapolation_rmse_spacing"])
-    return dict(best), table
-
-
 # --------------------------------------------------------------------------- prime waves
 
 
@@ -221,95 +219,117 @@ def predict_waves(
     )
 
 
-def _best_series(
-    observed: Observed,
-    candidates: list[dict[str, Any]],
-    series_for: Callable[[Mapping[str, Any]], WaveSeries],
-    height: str,
-    iterations: int,
-) -> tuple[dict[str, Any], list[dict[str, Any]], WaveSeries, np.ndarray, dict[str, Any]]:
-    """The candidate whose wave series predicts the selection window best (never the holdout),
-    then that series' prediction at every node: (best, table, series, prediction, solver)."""
+def prime_sum_axes(cfg: Mapping[str, Any]) -> list[Axis]:
+    """prime_sum's searched settings: num_primes (×3 steps, down to 1, up to the cost cap
+    max_num_primes) and the taper κ (halved or doubled; 0, the sharp sum, bounds its domain)."""
+    cap = int(cfg.get("max_num_primes", _schema_default("prime_sum", "max_num_primes")))
+    axes = [
+        Axis("num_primes", tuple(_grid(cfg.get("num_primes", 1000))), 3.0, 1.0, 1.0, float(cap),
+             integer=True),
+        Axis("taper", tuple(_grid(cfg.get("taper", 0.0))), 2.0, 0.0, 1.0 / 32),
+    ]  # fmt: skip
+    check_axis(axes[0], "baselines.prime_sum.num_primes (cap max_num_primes)")
+    return axes
 
-    def predict(series: WaveSeries, indices: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-        return predict_waves(
-            series, observed.smooth_heights, indices, height, iterations, observed.first_index
-        )
 
-    best, table = choose(
-        candidates,
-        lambda c: observed.selection_rmse(predict(series_for(c), observed.select_indices)[0]),
-    )
-    series = series_for(best)
-    pred, solver = predict(series, np.arange(1, observed.total + 1))
-    return best, table, series, pred, solver
+def select_explicit_formula(observed: Observed, cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """prime_sum's (num_primes, taper), chosen once on the selection window with grids
+    extended to their optimum: the setting of the baseline and of every learner's column."""
+    powers = bool(cfg.get("prime_powers", True))
+    height = str(cfg.get("height", "predicted"))
+    iterations = int(cfg.get("solver_iterations", 15))
+
+    def score(c: Mapping[str, Any]) -> float:
+        series = explicit_formula_series(c["num_primes"], powers, c["taper"])
+        window = observed.select_indices
+        pred = predict_waves(
+            series, observed.smooth_heights, window, height, iterations, observed.first_index
+        )[0]
+        log.info("prime_sum num_primes=%d taper=%g", c["num_primes"], c["taper"])
+        return observed.selection_rmse(pred)
+
+    found = extended_search(prime_sum_axes(cfg), score)
+    return {
+        **found.best,
+        "prime_powers": powers,
+        "height": height,
+        "at_grid_edge": found.at_grid_edge,
+        "grids": found.grids,
+        "selection": found.table,
+    }
 
 
 def prime_sum(observed: Observed, cfg: Mapping[str, Any]) -> BaselineResult:
     """The tapered explicit formula, (num_primes, taper) chosen on the extrapolation window."""
-    powers = bool(cfg.get("prime_powers", True))
-    height = str(cfg.get("height", "predicted"))
-    iterations = int(cfg.get("solver_iterations", 60))
-    candidates = [
-        {"num_primes": int(p), "taper": float(k)}
-        for p, k in itertools.product(
-            _grid(cfg.get("num_primes", 1000)), _grid(cfg.get("taper", 0.0))
-        )
-    ]
-    best, table, series, pred, solver = _best_series(
-        observed,
-        candidates,
-        lambda c: explicit_formula_series(c["num_primes"], powers, c["taper"]),
-        height,
-        iterations,
+    chosen = select_explicit_formula(observed, cfg)
+    series = explicit_formula_series(chosen["num_primes"], chosen["prime_powers"], chosen["taper"])
+    pred, solver = predict_waves(
+        series,
+        observed.smooth_heights,
+        np.arange(1, observed.total + 1),
+        chosen["height"],
+        int(cfg.get("solver_iterations", 15)),
+        observed.first_index,
     )
-    info = {
-        "num_primes": best["num_primes"],
-        "taper": best["taper"],
-        "prime_powers": powers,
-        "height": height,
-        "num_waves": len(series.freqs),
-        "selection": table,
-    }
-    return BaselineResult(pred, info | solver)
+    return BaselineResult(pred, {**chosen, "num_waves": len(series.freqs), **solver})
+
+
+def prime_sum_fit_axes(cfg: Mapping[str, Any], rows: int) -> list[Axis]:
+    """prime_sum_fit's searched settings: fit_num_primes (×3 steps up to the cost cap
+    fit_max_num_primes, or to the end of its domain, no more amplitudes than fitting rows) and
+    fit_ridge (×10 steps; 0 bounds its domain)."""
+    cap = int(cfg.get("fit_max_num_primes", _schema_default("prime_sum", "fit_max_num_primes")))
+    domain = max(1, (rows - 1) // 2)  # 2 amplitudes a prime (and its powers) plus an intercept
+    axes = [
+        Axis("num_primes", tuple(_grid(cfg.get("fit_num_primes", 100))), 3.0, 1.0, 1.0,
+             float(min(cap, domain)), high_is_domain=domain <= cap, integer=True),
+        Axis("fit_ridge", tuple(_grid(cfg.get("fit_ridge", 1e-3))), 10.0, 0.0, 1e-10),
+    ]  # fmt: skip
+    check_axis(axes[0], "baselines.prime_sum.fit_num_primes (cap fit_max_num_primes)")
+    return axes
 
 
 def prime_sum_fit(observed: Observed, cfg: Mapping[str, Any]) -> BaselineResult:
     """Ridge-fitted wave amplitudes, (fit_num_primes, fit_ridge) chosen on extrapolation."""
     powers = bool(cfg.get("prime_powers", True))
     height = str(cfg.get("height", "predicted"))
-    iterations = int(cfg.get("solver_iterations", 60))
+    iterations = int(cfg.get("solver_iterations", 15))
     # Fit where the waves will be evaluated: at the true heights of train zeros when
     # predicting at the predicted height, at t₀ otherwise.
     mask = observed.fit_mask
     n_train = len(observed.delta)
     heights = observed.gammas if height == "predicted" else observed.smooth_heights[:n_train]
     heights, targets = heights[mask], observed.delta[mask]
-    series_of: dict[tuple[int, float], WaveSeries] = {}
-    for num in _grid(cfg.get("fit_num_primes", 100)):
-        m, _ = wave_terms(int(num), powers, "baselines.prime_sum.fit_num_primes")
-        gram, rhs = wave_normal_equations(heights, targets, m)
-        for ridge in _grid(cfg.get("fit_ridge", 1e-3)):
-            series_of[(int(num), float(ridge))] = solve_wave_series(
-                gram, rhs, m, len(heights), float(ridge)
-            )
+    normal: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    candidates = [{"num_primes": p, "fit_ridge": r} for p, r in series_of]
-    best, table, series, pred, solver = _best_series(
-        observed,
-        candidates,
-        lambda c: series_of[(c["num_primes"], c["fit_ridge"])],
-        height,
-        iterations,
+    def series_for(c: Mapping[str, Any]) -> WaveSeries:
+        num = int(c["num_primes"])
+        if num not in normal:
+            m, _ = wave_terms(num, powers, "baselines.prime_sum.fit_num_primes")
+            normal[num] = (m, *wave_normal_equations(heights, targets, m))
+        m, gram, rhs = normal[num]
+        return solve_wave_series(gram, rhs, m, len(heights), float(c["fit_ridge"]))
+
+    def predict(series: WaveSeries, indices: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        return predict_waves(
+            series, observed.smooth_heights, indices, height, iterations, observed.first_index
+        )
+
+    found = extended_search(
+        prime_sum_fit_axes(cfg, len(heights)),
+        lambda c: observed.selection_rmse(predict(series_for(c), observed.select_indices)[0]),
     )
+    series = series_for(found.best)
+    pred, solver = predict(series, np.arange(1, observed.total + 1))
     info = {
-        "num_primes": best["num_primes"],
-        "fit_ridge": best["fit_ridge"],
+        **found.best,
         "prime_powers": powers,
         "height": height,
         "intercept": float(series.intercept),
         "num_waves": len(series.freqs),
-        "selection": table,
+        "at_grid_edge": found.at_grid_edge,
+        "grids": found.grids,
+        "selection": found.table,
     }
     return BaselineResult(pred, info | solver)
 
@@ -350,7 +370,8 @@ def _fit_rows(observed: Observed, x: np.ndarray, spec: FeatureSpec) -> tuple[np.
 
 
 def linear(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec) -> BaselineResult:
-    """Ridge on the GNN's features (+ intercept), ridge chosen on the extrapolation window."""
+    """Ridge on the GNN's features (+ intercept), ridge chosen on the extrapolation window
+    (×100 steps beyond the grid while an end value wins; 0 bounds the domain)."""
     x = hidden_node_features(observed, spec).astype(np.float64)
     rows, target, base = _fit_rows(observed, x, spec)
     design = np.concatenate([x, np.ones((len(x), 1))], axis=1)
@@ -358,29 +379,45 @@ def linear(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec) -> Bas
     rhs = design[rows].T @ target
     window = observed.select_indices - 1
     coefs: dict[float, np.ndarray] = {}
-    for ridge in _grid(cfg.get("ridge", [1e-6, 1e-4, 1e-2])):
-        penalty = float(ridge) * len(rows) * np.ones(design.shape[1])
-        penalty[-1] = 0.0
-        # lstsq: the dynamic columns are all zero for hidden rows, so the plain system is
-        # singular at ridge 0; lstsq returns its minimum-norm solution.
-        coefs[float(ridge)] = np.linalg.lstsq(gram + np.diag(penalty), rhs, rcond=None)[0]
 
-    def score(c: Mapping[str, Any]) -> float:
-        return observed.selection_rmse(base[window] + design[window] @ coefs[c["ridge"]])
+    def fit(ridge: float) -> np.ndarray:
+        if ridge not in coefs:
+            penalty = ridge * len(rows) * np.ones(design.shape[1])
+            penalty[-1] = 0.0
+            # lstsq: the dynamic columns are all zero for hidden rows, so the plain system is
+            # singular at ridge 0; lstsq returns its minimum-norm solution.
+            coefs[ridge] = np.linalg.lstsq(gram + np.diag(penalty), rhs, rcond=None)[0]
+        return coefs[ridge]
 
-    best, table = choose([{"ridge": r} for r in coefs], score)
-    pred = base + design @ coefs[best["ridge"]]
+    grid = tuple(_grid(cfg.get("ridge", [1e-6, 1e-4, 1e-2])))
+    ridge_axis = Axis("ridge", grid, 100.0, 0.0, 1e-12)
+    found = extended_search(
+        [ridge_axis],
+        lambda c: observed.selection_rmse(base[window] + design[window] @ fit(c["ridge"])),
+    )
+    pred = base + design @ fit(found.best["ridge"])
     info = {
-        "ridge": best["ridge"],
+        "ridge": found.best["ridge"],
         "num_features": spec.num_features,
         "residual_on_estimate": spec.estimate_column is not None,
-        "selection": table,
+        "at_grid_edge": found.at_grid_edge,
+        "grids": found.grids,
+        "selection": found.table,
     }
     return BaselineResult(pred, info)
 
 
-def mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Mapping[str, Any]):
-    """PrimeMLP on the GNN's features; the epoch kept is the best on the extrapolation window.
+def mlp(
+    observed: Observed,
+    cfg: Mapping[str, Any],
+    spec: FeatureSpec,
+    model: Mapping[str, Any],
+    seed: int = 0,
+    residual: bool = False,
+) -> BaselineResult:
+    """PrimeMLP on the GNN's features, plain or residual on the estimate column, trained like
+    the models: until its extrapolation-window score stops improving (patience), keeping the
+    best epoch there, with the learning rate falling on plateaus (zetalab.learning.stopping).
 
     One torch thread: the matrices are small (256 rows a step), so more threads only spin,
     and a baseline job holds one core."""
@@ -389,34 +426,61 @@ def mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Ma
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _mlp(observed, cfg, spec, model)
+        return _mlp(observed, cfg, spec, model, seed, residual)
     finally:
         torch.set_num_threads(threads)
 
 
-def _mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: Mapping[str, Any]):
+# The mlp's schedule and improvement threshold: the models' defaults (config/schema/train).
+MLP_SCHEDULE = {"schedule": "plateau", "lr_factor": 0.5, "lr_patience": 10, "min_delta": 1e-3,
+                "lr_min": 1e-5}  # fmt: skip
+
+
+def _mlp(
+    observed: Observed,
+    cfg: Mapping[str, Any],
+    spec: FeatureSpec,
+    model: Mapping[str, Any],
+    seed: int,
+    residual: bool,
+) -> BaselineResult:
     import torch  # see _TORCH_LATE
 
     from zetalab.learning.models import PrimeMLP
+    from zetalab.learning.stopping import (
+        MAX_EPOCHS,
+        PATIENCE,
+        BestEpoch,
+        convergence_record,
+        make_scheduler,
+        step_scheduler,
+    )
 
+    if residual and spec.estimate_column is None:
+        raise ZetalabError(
+            "the mlp-residual baseline needs the explicit-formula column, which is switched off",
+            "set model.estimate: prime_sum (the default)",
+        )
     x_all = torch.from_numpy(hidden_node_features(observed, spec))
     rows, _, _ = _fit_rows(observed, x_all.numpy(), spec)
-    seed = int(cfg.get("seed", 0))
     torch.manual_seed(seed)
     net = PrimeMLP(
         x_all.shape[1],
         hidden=int(model.get("hidden", 64)),
         layers=int(model.get("layers", 3)),
-        base_column=spec.estimate_column,
+        base_column=spec.estimate_column if residual else None,
     )
-    opt = torch.optim.Adam(net.parameters(), lr=float(cfg.get("lr", 1e-3)))
-    epochs, batch = int(cfg.get("epochs", 20)), int(cfg.get("batch_size", 256))
+    lr, batch = float(cfg.get("lr", 1e-3)), int(cfg.get("batch_size", 256))
+    max_epochs, patience = int(cfg.get("max_epochs", 300)), int(cfg.get("patience", 20))
+    schedule = {**MLP_SCHEDULE, "max_epochs": max_epochs}
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    scheduler = make_scheduler(opt, schedule)
     gen = torch.Generator().manual_seed(seed)
     x_fit = x_all[rows]
     y_fit = torch.from_numpy(observed.delta[rows].astype(np.float32))
     window = torch.as_tensor(observed.select_indices - 1)
-    best_rmse, best_state, best_epoch, curve = np.inf, None, 0, []
-    for epoch in range(1, epochs + 1):
+    best, curve = BestEpoch(), []
+    while len(curve) < max_epochs and not best.exhausted(patience):
         net.train()
         for idx in torch.randperm(len(rows), generator=gen).split(batch):
             loss = torch.mean((net(x_fit[idx]) - y_fit[idx]) ** 2)
@@ -427,25 +491,25 @@ def _mlp(observed: Observed, cfg: Mapping[str, Any], spec: FeatureSpec, model: M
         with torch.no_grad():
             rmse = observed.selection_rmse(net(x_all[window]).double().numpy())
         curve.append(rmse)
-        if rmse < best_rmse:
-            best_rmse, best_epoch = rmse, epoch
-            best_state = {k: v.clone() for k, v in net.state_dict().items()}
-    if best_state is None:
+        best.update(len(curve), rmse, net, schedule["min_delta"])
+        step_scheduler(scheduler, rmse)
+    if best.weights is None:
         raise ZetalabError(
             "the mlp baseline's extrapolation error is not finite at any epoch",
             "lower baselines.mlp.lr",
         )
-    net.load_state_dict(best_state)
+    net.load_state_dict(best.weights)
     with torch.no_grad():
         pred = net(x_all).double().numpy()
+    stop = PATIENCE if best.exhausted(patience) else MAX_EPOCHS
     info = {
-        "epochs": epochs,
-        "chosen_epoch": best_epoch,
-        "lr": float(cfg.get("lr", 1e-3)),
+        **convergence_record(best, len(curve), stop, patience),
+        "max_epochs": max_epochs,
+        "lr": lr,
         "batch_size": batch,
         "seed": seed,
+        "residual_on_estimate": residual,
         "num_features": spec.num_features,
-        "residual_on_estimate": spec.estimate_column is not None,
         "selection": [
             {"epoch": e, "extrapolation_rmse_spacing": r} for e, r in enumerate(curve, 1)
         ],
@@ -519,17 +583,25 @@ def ar_history_forecast(info: Mapping[str, Any], steps: int) -> Callable[[np.nda
 # --------------------------------------------------------------------------- dispatcher
 
 
+def check_baseline_settings(config: Mapping[str, Any]) -> None:
+    """Parse-time checks a schema cannot make: each searched grid below its cost cap."""
+    cfg = config["baselines"]["prime_sum"]
+    prime_sum_axes(cfg)
+    prime_sum_fit_axes(cfg, rows=2 * MAX_PRIMES + 1)  # the cap alone, whatever N is
+
+
 def run_baseline(
     name: str,
     observed: Observed,
     params: Mapping[str, Any],
     features: FeatureSpec | None = None,
     model: Mapping[str, Any] | None = None,
+    seed: int = 0,
 ) -> BaselineResult:
     """Fit (if needed) and predict δ̂ for every node 1..total with baseline `name`.
 
     `features` (and `model`, for the mlp's width and depth) are the GNN's feature spec and
-    model section, needed by `linear` and `mlp` only.
+    model section, needed by `linear`, `mlp` and `mlp-residual` only; `seed` seeds the mlps.
     """
     total, n_train = observed.total, len(observed.delta)
     if name == "smooth":
@@ -568,5 +640,8 @@ def run_baseline(
             )
         if name == "linear":
             return linear(observed, params.get("linear", {}), features)
-        return mlp(observed, params.get("mlp", {}), features, model or {})
-    raise ZetalabError(f"unknown baseline {name!r}", f"use one of: {', '.join(BASELINES)}")
+        residual = name == "mlp-residual"
+        return mlp(observed, params.get("mlp", {}), features, model or {}, seed, residual)
+    raise ZetalabError(
+        f"unknown baseline {name!r}", f"use one of: {', '.join((*BASELINES, 'mlp-residual'))}"
+    )

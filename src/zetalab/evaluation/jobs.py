@@ -19,7 +19,13 @@ import pandas as pd
 
 from zetalab.errors import ZetalabError
 from zetalab.evaluation import leaderboard as lb
-from zetalab.evaluation.baselines import ar_history_forecast, observed_view, run_baseline
+from zetalab.evaluation.baselines import (
+    BaselineResult,
+    Observed,
+    ar_history_forecast,
+    observed_view,
+    run_baseline,
+)
 from zetalab.evaluation.htmlpage import markdown_page
 from zetalab.evaluation.metrics import evaluate_predictions, split_indices, window_spacings
 from zetalab.evaluation.predictions import load_predictions, save_predictions
@@ -28,7 +34,9 @@ from zetalab.evaluation.windowed import baseline_windows, score_study_windows, s
 from zetalab.evaluation.windows import save_windows
 from zetalab.io import json_safe, read_json, write_json_atomic, write_text_atomic
 from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, make_splits
+from zetalab.learning.explicit import load_estimate_table
 from zetalab.learning.features import feature_spec
+from zetalab.learning.paths import baseline_identity
 from zetalab.unfold import heights_from_deltas
 
 log = logging.getLogger("zetalab.evaluate")
@@ -59,37 +67,56 @@ def baseline_job(
     evaluation: Mapping[str, Any] | None = None,
     window_zeros: Sequence[str | Path] | None = None,
     windows_path: str | Path | None = None,
+    estimate_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Fit one baseline on train only (choices on extrapolation) and write its predictions
-    for nodes 1..N+2H. `model` and `graph` (config sections) give `linear` and `mlp` the
-    GNN's own features. With `windows_path`, the baseline also predicts every evaluation
-    window of `evaluation` (zetalab.evaluation.windowed: the same fit through the rolling
-    windows, a fit on each height-shift window's own observed zeros)."""
+    """Fit one baseline instance on train only (choices on extrapolation) and write its
+    predictions for nodes 1..N+2H.
+
+    `name` is a baseline or "<form>/seed<k>" of a seeded one (zetalab.learning.paths).
+    `model` and `graph` (config sections) give `linear` and the mlps the GNN's own features;
+    `estimate_path` (results/explicit_formula/estimate.npz) is the explicit-formula selection:
+    prime_sum's setting and values, and the learners' estimate column. With `windows_path`,
+    the baseline also predicts every evaluation window of `evaluation`
+    (zetalab.evaluation.windowed: the same fit through the rolling windows, a fit on each
+    height-shift window's own observed zeros)."""
     t0 = time.perf_counter()
+    base_name, seed = baseline_identity(name)
     data, splits = dataset_setup(zeros_path, dataset)
     observed = observed_view(data, splits)
     study = {"dataset": dict(dataset), "evaluation": dict(evaluation or {})}
     if windows_path is not None:
         observed = span_view(observed, study, zeros_path)
     log.info("baseline %s: N=%d, horizon=%d, fitting on train only", name, splits.N, splits.horizon)
-    spec = feature_spec(model, graph["primes"]) if model is not None and graph else None
-    result = run_baseline(name, observed, params, spec, model)
+    table, selection = load_estimate_table(estimate_path) if estimate_path else (None, None)
+    spec = feature_spec(model, graph["primes"], table) if model is not None and graph else None
+
+    def fit(obs: Observed) -> BaselineResult:
+        return run_baseline(base_name, obs, params, spec, model, seed or 0)
+
+    if base_name == "prime_sum" and table is not None:
+        nodes = np.arange(observed.first_index, observed.first_index + observed.total)
+        result = BaselineResult(table.values_at(nodes), dict(selection or {}))
+    else:
+        result = fit(observed)
     if windows_path is not None:
         sources = list(window_zeros) if window_zeros is not None else [zeros_path]
         origins, delta = baseline_windows(
             study, sources, splits, result.delta_pred,
-            lambda obs: run_baseline(name, obs, params, spec, model).delta_pred,
+            lambda obs: fit(obs).delta_pred,
             ar_history_forecast(result.info, 2 * splits.horizon) if name == "ar" else None,
         )  # fmt: skip
         save_windows(windows_path, origins, delta)
     elapsed = time.perf_counter() - t0
     info = {
-        "name": name,
         "status": "completed",
         "N": splits.N,
         "horizon": splits.horizon,
-        "params": dict(params.get(name.removesuffix("_fit"), {})) if name != "smooth" else {},
+        "params": dict(params.get(base_name.removesuffix("_fit").removesuffix("-residual"), {}))
+        if base_name != "smooth"
+        else {},
         **result.info,
+        "name": base_name,
+        "seed": seed,
         "wall_time_s": elapsed,
         "peak_rss_bytes": _peak_rss_bytes(),
     }
@@ -105,7 +132,7 @@ def baseline_job(
         "baseline %s done in %.2fs: %s",
         name,
         elapsed,
-        {k: v for k, v in info.items() if k != "coef"},
+        {k: v for k, v in info.items() if k not in ("coef", "selection")},
     )
     return info
 

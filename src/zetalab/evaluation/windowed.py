@@ -44,6 +44,7 @@ from zetalab.evaluation.windows import (
 )
 from zetalab.io import read_json, write_text_atomic
 from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, total_nodes
+from zetalab.learning.paths import baseline_identity
 
 
 def load_ranges(
@@ -157,7 +158,9 @@ def _rows(
 ) -> list[dict[str, Any]]:
     """One row per (predictor, seed, window of `kind`) from evaluation.json contents."""
     sources = [(str(m["variant"]), "model", int(m["seed"]), e) for m, e in runs]
-    sources += [(name, "baseline", None, e) for name, e in baselines.items()]
+    for instance, evaluation in baselines.items():
+        name, seed = baseline_identity(instance)  # "mlp/seed1": the mlp of seed 1
+        sources.append((name, "baseline", seed, evaluation))
     return [
         row
         for name, what, seed, evaluation in sources

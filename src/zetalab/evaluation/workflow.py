@@ -13,9 +13,11 @@ from zetalab.errors import ZetalabError
 from zetalab.evaluation.protocol import zero_ranges
 from zetalab.learning.paths import (
     BASELINE_TARGET,
+    EXPLICIT_FORMULA,
     RUN_TARGET,
     WILDCARDS,
     baseline_dir,
+    baseline_identity,
     run_dir,
 )
 
@@ -35,14 +37,15 @@ _BASELINE = _target_regex(BASELINE_TARGET)
 
 
 def baseline_params(config: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """What baseline `name` reads from the config, and nothing else: the rule declares these as
-    params, so a changed value reruns that baseline only (a new name in baselines.names or
-    another baseline's setting leaves it alone). `linear` and `mlp` see the GNN's features, so
-    the model and graph sections are theirs too."""
+    """What baseline instance `name` reads from the config, and nothing else: the rule declares
+    these as params, so a changed value reruns that baseline only (a new name in
+    baselines.names or another baseline's setting leaves it alone). `linear` and the mlps see
+    the GNN's features, so the model and graph sections are theirs too."""
     from zetalab.evaluation.baselines import FEATURE_BASELINES
 
     section = config["baselines"]
-    own = name.removesuffix("_fit")
+    name = baseline_identity(name)[0]
+    own = name.removesuffix("_fit").removesuffix("-residual")
     features = name in FEATURE_BASELINES
     return {
         "dataset": config["dataset"],
@@ -50,6 +53,15 @@ def baseline_params(config: Mapping[str, Any], name: str) -> dict[str, Any]:
         "model": config["model"] if features else None,
         "graph": config["graph"] if features else None,
     }
+
+
+def baseline_estimate(name: str) -> list[str]:
+    """The explicit-formula selection, for the baselines that read it: prime_sum (its setting
+    and values) and the feature learners (their estimate column)."""
+    from zetalab.evaluation.baselines import FEATURE_BASELINES
+
+    base = baseline_identity(name)[0]
+    return [EXPLICIT_FORMULA] if base == "prime_sum" or base in FEATURE_BASELINES else []
 
 
 def baseline_zeros(config: Mapping[str, Any], zeros_path: Callable[..., str]) -> list[str]:

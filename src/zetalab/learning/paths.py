@@ -29,6 +29,11 @@ RUN_PREDICTIONS = f"{RUN_DIR}/predictions.npz"
 RUN_WINDOWS = f"{RUN_DIR}/windows.npz"
 
 # -- evaluate stage ------------------------------------------------------------------------
+# The explicit-formula setting the prime_sum baseline chose and its δ̂ at every zero of the
+# study: read by prime_sum and by every learner's feature column (one selection).
+EXPLICIT_FORMULA = "results/explicit_formula/estimate.npz"
+EXPLICIT_FORMULA_SELECTION = "results/explicit_formula/selection.json"
+# {name}: a baseline, or "<form>/seed<k>" for a learner trained per seed (SEEDED_BASELINES)
 BASELINE_DIR = "results/baselines/{name}"
 BASELINE_PREDICTIONS = f"{BASELINE_DIR}/predictions.npz"
 BASELINE_INFO = f"{BASELINE_DIR}/fit_info.json"
@@ -53,8 +58,12 @@ WILDCARDS = {
     "cfg": r"[^/]+",
     "variant": r"[^/]+",
     "seed": r"\d+",
-    "target": r"runs/[^/]+/[^/]+/seed\d+|baselines/[^/]+",
+    "target": r"runs/[^/]+/[^/]+/seed\d+|baselines/[^/]+(?:/seed\d+)?",
+    "name": r"[^/]+(?:/seed\d+)?",
 }
+# Stochastic baselines train every seed of train.seeds, in each of their forms (plain, and
+# residual on the estimate column), so each GNN variant meets the learner of its own form.
+SEEDED_BASELINES = {"mlp": ("mlp", "mlp-residual")}
 
 
 def graph_dir(total: int, primes: Iterable[int]) -> str:
@@ -102,6 +111,22 @@ def run_target(cfg: str, variant: str, seed: int | str) -> str:
 
 def baseline_dir(name: str) -> str:
     return BASELINE_DIR.format(name=name)
+
+
+def baseline_instances(names: Iterable[str], seeds: Sequence[int]) -> list[str]:
+    """What the baseline rule fits for baselines.names: one fit per plain baseline, one per
+    form and seed of a seeded one ("mlp/seed0", "mlp-residual/seed0", …)."""
+    out: list[str] = []
+    for name in names:
+        forms = SEEDED_BASELINES.get(name)
+        out += [name] if forms is None else [f"{f}/seed{s}" for f in forms for s in seeds]
+    return out
+
+
+def baseline_identity(instance: str) -> tuple[str, int | None]:
+    """(name, seed) of a baseline instance: ("mlp-residual", 2) for "mlp-residual/seed2"."""
+    name, _, seed = instance.partition("/seed")
+    return name, int(seed) if seed else None
 
 
 def baseline_files(names: Iterable[str], file: str) -> list[str]:

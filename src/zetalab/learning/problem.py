@@ -14,6 +14,7 @@ import numpy as np
 
 from zetalab.errors import ZetalabError
 from zetalab.learning.dataset import Splits, ZeroData, load_zero_data, make_splits
+from zetalab.learning.explicit import EstimateTable
 from zetalab.learning.features import (
     DYNAMIC_COLUMNS,
     FeatureSpec,
@@ -134,8 +135,10 @@ def build_problem(
     config: dict,
     zeros: ZeroData | str | Path,
     graph_files: Iterable[str | Path] | None = None,
+    estimate: EstimateTable | None = None,
 ) -> Problem:
-    """Assemble a run's problem; graph_files=None builds graph/partition in memory (tests)."""
+    """Assemble a run's problem; graph_files=None builds graph/partition in memory (tests).
+    `estimate` is the explicit-formula selection's table (model.estimate "prime_sum")."""
     ds = config["dataset"]
     N, H = int(ds["N"]), int(ds["horizon"])
     total = N + 2 * H
@@ -173,7 +176,7 @@ def build_problem(
     observable = np.zeros(total, dtype=bool)
     observable[:N] = True
     observable[splits.validation - 1] = False
-    spec = check_run_settings(config)
+    spec = check_run_settings(config, estimate)
     static = spec_static_features(data.smooth_heights, spec)
     lags = rg_lags(config["loss"]["rg_max_lag"], N)
     v_obs = number_variance(data.delta[:N], lags, valid=observable[:N])

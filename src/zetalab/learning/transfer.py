@@ -64,7 +64,8 @@ def window_predictions(
             pred = trainer.predict()
         else:
             moved = window_config(config, window)
-            problem = build_problem(moved, window_zeros(window, total, zeros), files)
+            table = trainer.problem.features.estimate if trainer.problem.features else None
+            problem = build_problem(moved, window_zeros(window, total, zeros), files, table)
             pred = trainer.predict_on(problem)
         out[i] = pred[N:total]
         log.info("window %d (%s) at zero %d predicted", i, window.kind, window.start)

@@ -14,10 +14,15 @@ from typing import Any
 from zetalab.errors import ZetalabError
 from zetalab.evaluation.protocol import zero_ranges
 from zetalab.learning.dataset import dataset_total
-from zetalab.learning.features import feature_spec
+from zetalab.learning.features import SELECTED, feature_spec
 from zetalab.learning.graph import validate_primes
 from zetalab.learning.partition import check_num_parts
-from zetalab.learning.paths import graph_path, partition_path, run_config_path
+from zetalab.learning.paths import (
+    EXPLICIT_FORMULA,
+    graph_path,
+    partition_path,
+    run_config_path,
+)
 from zetalab.learning.runconfig import (
     MissingReferenceError,
     resolve_run_config,
@@ -99,7 +104,9 @@ def train_inputs(
     zeros_path: Callable[..., str],
 ) -> dict[str, Any]:
     """Named inputs of one train job: zeros (the study's), window_zeros (one aggregate per range
-    of zetalab.evaluation.protocol.zero_ranges), run_config, graphs and extra."""
+    of zetalab.evaluation.protocol.zero_ranges), run_config, graphs, extra, and estimate (the
+    explicit-formula selection, when the run's column is prime_sum's: read inside the job, so
+    the DAG does not depend on what was chosen)."""
     _, run_config_files, run_config_inputs = registry
     resolved = static_run_config(config, registry, cfg, variant)
     source = resolved if resolved is not None else config
@@ -111,7 +118,13 @@ def train_inputs(
         "run_config": run_config_file(cfg, run_config_files),
         "graphs": run_graph_files(resolved) if resolved is not None else [],
         "extra": list(run_config_inputs.get(cfg, [])),
+        "estimate": [EXPLICIT_FORMULA] if uses_selection(source["model"]) else [],
     }
+
+
+def uses_selection(model: Mapping[str, Any]) -> bool:
+    """Whether a model section's estimate column is the prime_sum baseline's selection."""
+    return model.get("estimate", SELECTED) == SELECTED
 
 
 def train_mem_mb(config: Mapping[str, Any], registry: RunRegistry, cfg: str, variant: str) -> int:
