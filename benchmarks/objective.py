@@ -37,9 +37,7 @@ def seam(trainer, horizon: int, masks: int = 8, spans: int = 12) -> dict[str, fl
         hidden = hidden_mask(np.random.default_rng(seed), p.observable, p.N, 0.0, spans, horizon)
         observed = p.observable & ~hidden
         with torch.no_grad():
-            pred = trainer.model(
-                trainer._features(torch.as_tensor(observed), whole.nodes), whole.adj
-            )
+            pred = trainer.model(trainer._features(torch.as_tensor(observed), whole), whole.adj)
         truth = torch.as_tensor(p.data.delta)
         x = blend(pred.double(), truth, torch.as_tensor(observed)).numpy()
         s = 1 + x[i + 1] - x[i]

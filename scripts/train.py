@@ -22,4 +22,5 @@ train_job(
     threads=snakemake.threads,
     record_failure=snakemake.params.record_failure,
     window_zeros=list(snakemake.input.window_zeros),
+    estimate_path=snakemake.input.estimate[0] if snakemake.input.estimate else None,
 )

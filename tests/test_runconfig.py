@@ -31,7 +31,7 @@ def test_overrides_deep_merge_and_fill_defaults(base):
         "fullbatch",
     )
     assert cfg["train"]["lr"] == 0.005
-    assert cfg["train"]["epochs"] == base["train"]["epochs"]  # untouched keys stay
+    assert cfg["train"]["max_epochs"] == base["train"]["max_epochs"]  # untouched keys stay
     assert cfg["graph"]["primes"] == [2, 3]
     assert cfg["graph"]["partition"]["num_parts"] == base["graph"]["partition"]["num_parts"]
     assert "lr" not in base["train"] or base["train"]["lr"] != 0.005  # base not mutated

@@ -1,5 +1,6 @@
-"""Training: the loss falls, a killed run resumes to the same result, NaN ends as `diverged`,
-and bad input is refused before the first epoch."""
+"""Training: the loss falls, a run stops by patience and keeps its best epoch, a killed run
+resumes to the same result, NaN ends as `diverged`, and bad input is refused before the first
+epoch."""
 
 import csv
 import json
@@ -19,13 +20,15 @@ from zetalab.learning.partition import partition_graph, save_partition
 from zetalab.learning.run import train_run
 from zetalab.learning.runconfig import resolve_run_config
 
-# Overrides of the tiny configuration (.test/config/config.yaml): 600 train zeros, 12 epochs.
+# Overrides of the tiny configuration (.test/config/config.yaml): 600 train zeros, a fixed
+# budget of 12 epochs (patience null), an explicit-formula column of a fixed setting.
 TINY = {
     "dataset": {"N": 600},
     "graph": {"partition": {"num_parts": 6}},
-    "model": {"hidden": 16},
+    "model": {"hidden": 16, "estimate": {"num_primes": 100, "taper": 0.5}},
     "train": {
-        "epochs": 12,
+        "max_epochs": 12,
+        "patience": None,
         "checkpoint_every": 3,
         "clusters_per_step": 2,
         "device": "cpu",
@@ -67,7 +70,11 @@ def test_short_run_lowers_the_loss_and_writes_outputs(variant, zeros, tmp_path):
     assert float(rows[-1]["loss_mse"]) < float(rows[0]["loss_mse"])
     assert float(rows[-1]["validation_loss"]) < float(rows[0]["validation_loss"])
     assert metrics["status"] == "completed" and metrics["epochs_run"] == 12
-    assert metrics["final_extrapolation"]["rmse_spacing"] > 0
+    # A fixed budget (patience null) ends at max_epochs: not converged, best epoch kept.
+    assert metrics["stop_reason"] == "max_epochs" and metrics["converged"] is False
+    scores = [float(r["extrap_rmse_spacing"]) for r in rows]
+    assert metrics["kept_epoch"] == metrics["best_epoch"] == 1 + int(np.argmin(scores))
+    assert metrics["final_extrapolation"]["rmse_spacing"] == pytest.approx(min(scores), rel=1e-9)
     assert metrics["device"] == "cpu" and rows[0]["device"] == "cpu"
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
     assert on_disk["config"]["run"]["variant"] == variant
@@ -83,12 +90,14 @@ def test_short_run_lowers_the_loss_and_writes_outputs(variant, zeros, tmp_path):
 def test_resume_after_kill_gives_the_uninterrupted_result(variant, zeros, tmp_path):
     torch.set_num_threads(1)
     whole, broken = tmp_path / "whole", tmp_path / "broken"
-    train_run(tiny(variant, epochs=8), zeros, 1, "test", paths(whole))
+    train_run(tiny(variant, max_epochs=8), zeros, 1, "test", paths(whole))
     # Killed after epoch 5: the last checkpoint is epoch 3, so epochs 4-5 are redone.
     with pytest.raises(TrainingInterrupted):
-        train_run(tiny(variant, epochs=8), zeros, 1, "test", paths(broken), interrupt_after_epoch=5)
+        train_run(
+            tiny(variant, max_epochs=8), zeros, 1, "test", paths(broken), interrupt_after_epoch=5
+        )
     assert (broken / "checkpoint.pt").exists() and not (broken / "metrics.json").exists()
-    metrics = train_run(tiny(variant, epochs=8), zeros, 1, "test", paths(broken))
+    metrics = train_run(tiny(variant, max_epochs=8), zeros, 1, "test", paths(broken))
     assert metrics["resumed_from_epoch"] == 3
     a = load_predictions(whole / "predictions.npz", N + 2 * H)["delta_pred"]
     b = load_predictions(broken / "predictions.npz", N + 2 * H)["delta_pred"]
@@ -97,12 +106,70 @@ def test_resume_after_kill_gives_the_uninterrupted_result(variant, zeros, tmp_pa
     assert losses == [[r["loss_total"], r["extrap_mse_height"]] for r in history(broken)]
 
 
+def test_a_run_stops_by_patience_and_keeps_its_best_epoch(zeros, tmp_path):
+    """A learning rate too small to improve the score: the best epoch stays the first, the run
+    stops `patience` epochs later (converged, as patience ≥ MIN_PATIENCE), the rate falls on
+    the plateau, and the written predictions are the best epoch's, not the last one's."""
+    torch.set_num_threads(1)
+    config = tiny("fullbatch", max_epochs=40, patience=10, lr=1e-7, lr_patience=2, lr_min=0.0)
+    metrics = train_run(config, zeros, 0, "test", paths(tmp_path))
+    rows = history(tmp_path)
+    assert metrics["stop_reason"] == "patience" and metrics["converged"] is True
+    assert metrics["best_epoch"] == metrics["kept_epoch"] == 1
+    assert metrics["epochs_run"] == len(rows) == 11
+    lrs = [float(r["lr"]) for r in rows]
+    assert lrs[0] == 1e-7 and lrs[-1] < lrs[0] / 4  # ReduceLROnPlateau on the window's score
+    # The kept epoch's own score, not the last epoch's.
+    kept = metrics["final_extrapolation"]["mse_height"]
+    assert kept == pytest.approx(float(rows[0]["extrap_mse_height"]), rel=1e-9)
+    assert kept != pytest.approx(float(rows[-1]["extrap_mse_height"]), rel=1e-12)
+
+
+def test_patience_below_the_minimum_stops_but_is_not_convergence(zeros, tmp_path):
+    config = tiny("fullbatch", max_epochs=10, patience=2, lr=1e-9)
+    metrics = train_run(config, zeros, 0, "test", paths(tmp_path))
+    assert metrics["stop_reason"] == "patience" and metrics["epochs_run"] == 3
+    assert metrics["converged"] is False
+
+
+def test_resume_keeps_the_stopping_record_exact(zeros, tmp_path):
+    """Killed between checkpoints, a run with patience resumes to the same stop, best epoch
+    and predictions as an uninterrupted one (the best weights live in the checkpoint)."""
+    torch.set_num_threads(1)
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    config = tiny("minibatch", max_epochs=30, patience=4, lr=0.01)
+    a = train_run(config, zeros, 2, "test", paths(whole))
+    with pytest.raises(TrainingInterrupted):
+        train_run(
+            config, zeros, 2, "test", paths(broken), interrupt_after_epoch=a["epochs_run"] - 1
+        )
+    b = train_run(config, zeros, 2, "test", paths(broken))
+    keys = ("best_epoch", "kept_epoch", "epochs_run", "converged", "stop_reason")
+    assert b["resumed_from_epoch"] is not None
+    assert {k: a[k] for k in keys} == {k: b[k] for k in keys}
+    pa = load_predictions(whole / "predictions.npz", N + 2 * H)["delta_pred"]
+    pb = load_predictions(broken / "predictions.npz", N + 2 * H)["delta_pred"]
+    assert np.array_equal(pa, pb)
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [
+        ({"patience": 13}, "train.patience = 13 must lie between 1 and train.max_epochs = 12"),
+        ({"patience": 0}, "patience"),
+    ],
+)
+def test_impossible_patience_is_a_config_error(train, message):
+    with pytest.raises(ZetalabError, match=message):
+        tiny("fullbatch", **train)
+
+
 def test_checkpoint_of_another_config_is_not_resumed(zeros, tmp_path):
     with pytest.raises(TrainingInterrupted):
         train_run(
-            tiny("fullbatch", epochs=6), zeros, 0, "t", paths(tmp_path), interrupt_after_epoch=3
+            tiny("fullbatch", max_epochs=6), zeros, 0, "t", paths(tmp_path), interrupt_after_epoch=3
         )
-    metrics = train_run(tiny("fullbatch", epochs=4), zeros, 0, "t", paths(tmp_path))
+    metrics = train_run(tiny("fullbatch", max_epochs=4), zeros, 0, "t", paths(tmp_path))
     assert metrics["resumed_from_epoch"] is None and metrics["epochs_run"] == 4
 
 
@@ -113,10 +180,10 @@ def test_nan_ends_the_run_as_diverged_from_the_last_good_checkpoint(zeros, tmp_p
     assert metrics["restored_epoch"] == 6  # checkpoints every 3 epochs
     assert "NaN" in metrics["message"]
     assert len(history(tmp_path)) == 7
-    # Predictions come from the restored model: equal to a clean 6-epoch run's... of a
-    # 12-epoch schedule, i.e. the checkpoint itself.
+    # Predictions come from the restored checkpoint (epoch 6): its best epoch is kept.
     blob = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    assert blob["epoch"] == 6
+    assert blob["epoch"] == 6 and metrics["kept_epoch"] == blob["best"]["epoch"] <= 6
+    assert metrics["stop_reason"] == "diverged" and metrics["converged"] is False
     preds = load_predictions(tmp_path / "predictions.npz", N + 2 * H)["delta_pred"]
     assert np.all(np.isfinite(preds))
 
@@ -165,7 +232,9 @@ def test_graph_and_partition_files_are_matched_to_the_run(zeros, tmp_path):
         tmp_path / "g" / "graph.npz",
         tmp_path / "g" / "partition_metis6.npz",
     ]
-    metrics = train_run(tiny("minibatch", epochs=2), zeros, 0, "t", paths(tmp_path / "r"), files)
+    metrics = train_run(
+        tiny("minibatch", max_epochs=2), zeros, 0, "t", paths(tmp_path / "r"), files
+    )
     assert metrics["status"] == "completed" and metrics["edges"] == graph.num_edges
     with pytest.raises(ZetalabError, match=r"no graph among the run's inputs .*primes \[2, 3, 5\]"):
         train_run(tiny("fullbatch"), zeros, 0, "t", paths(tmp_path / "s"), files[:1])

@@ -6,7 +6,8 @@ same step, prediction and scoring code. A run is deterministic given its resolve
 seed: model initialisation, the hidden masks, the cluster order and the MMD subsamples all
 draw from seeded generators whose states are checkpointed, so a run killed and resumed on CPU
 ends exactly where an uninterrupted run ends. The Extrapolation Error is scored after every
-epoch with `zetalab.evaluation.scoring`, the same code that scores the final tables.
+epoch with `zetalab.evaluation.scoring`, the same code that scores the final tables; it decides
+when the run stops and which epoch's weights it keeps (zetalab.learning.stopping).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from zetalab.learning.batches import (
     hidden_mask,
     whole_graph_batch,
 )
-from zetalab.learning.features import node_features
+from zetalab.learning.features import fill_dynamic_columns, node_features
 from zetalab.learning.models import PrimeGNN, count_parameters
 from zetalab.learning.objective import LOSS_TERMS, Objective
 from zetalab.learning.problem import Problem
@@ -42,6 +43,14 @@ from zetalab.learning.records import (
 )
 from zetalab.learning.resources import PeakMemory, pick_device
 from zetalab.learning.state import Resumable, TrainState, config_hash
+from zetalab.learning.stopping import (
+    MAX_EPOCHS,
+    MONITOR,
+    PATIENCE,
+    convergence_record,
+    make_scheduler,
+    step_scheduler,
+)
 
 __all__ = ["HISTORY_COLUMNS", "RunPaths", "Trainer", "TrainingInterrupted", "config_hash"]
 
@@ -72,16 +81,13 @@ class Trainer:
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=self.tcfg["lr"], weight_decay=self.tcfg["weight_decay"]
         )
-        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-            self.optimizer, T_max=self.tcfg["epochs"], eta_min=self.tcfg["lr_min"]
-        )
+        self.scheduler = make_scheduler(self.optimizer, self.tcfg)
         self.rng = np.random.default_rng(seed)
         p = problem
         self.objective = Objective(config["loss"], p.lags, p.log_v_obs, seed, self.device)
         parts = (self.model, self.optimizer, self.scheduler, self.rng, self.objective.generator)
         self.state = Resumable(self.hash, *parts)
-        self.delta_t = torch.as_tensor(p.data.delta, dtype=torch.float32, device=self.device)
-        self.static_t = torch.as_tensor(p.static, device=self.device)
+        self._set_inputs(p.data.delta, p.static)
         self.observable_t = torch.as_tensor(p.observable, device=self.device)
         self.val0 = p.splits.validation - 1
         self.ext0 = p.splits.extrapolation - 1
@@ -111,7 +117,19 @@ class Trainer:
             return self.eval_batches * self.steps
         return self._cluster_batches(self.rng)
 
-    def _features(self, observed: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
+    def _set_inputs(self, delta: np.ndarray, static: np.ndarray) -> None:
+        """The zeros and static features the model reads; the whole graph's input matrix is
+        kept, static columns filled once, so a full-batch step writes only the two dynamic
+        columns instead of copying N × F features."""
+        self.delta_t = torch.as_tensor(delta, dtype=torch.float32, device=self.device)
+        self.static_t = torch.as_tensor(static, device=self.device)
+        no_nodes = torch.zeros(len(delta), dtype=torch.bool, device=self.device)
+        self.whole_x = node_features(self.delta_t, no_nodes, self.static_t)
+
+    def _features(self, observed: torch.Tensor, batch: GraphBatch) -> torch.Tensor:
+        if batch.whole:
+            return fill_dynamic_columns(self.whole_x, self.delta_t, observed)
+        nodes = batch.nodes
         return node_features(self.delta_t[nodes], observed[nodes], self.static_t[nodes])
 
     def _step(self, total: torch.Tensor) -> bool:
@@ -138,8 +156,8 @@ class Trainer:
             observed = torch.as_tensor(p.observable & ~hidden_np, device=self.device)
             hidden = torch.as_tensor(hidden_np, device=self.device)
             nodes, train_length = batch.nodes, p.N if batch.whole else None
-            pred = self.model(self._features(observed, nodes), batch.adj)
             truth, obs, hid = self.delta_t[nodes], observed[nodes], hidden[nodes]
+            pred = self._hidden_predictions(observed, batch, hid)
             terms = self.objective.terms(pred, truth, obs, hid, batch.pairs, train_length)
             total = self.objective.total(terms)
             if nan_now:
@@ -152,13 +170,22 @@ class Trainer:
             nodes_seen += batch.size
         return {k: v / steps for k, v in sums.items()}, nodes_seen
 
+    def _hidden_predictions(
+        self, observed: torch.Tensor, batch: GraphBatch, hid: torch.Tensor
+    ) -> torch.Tensor:
+        """The batch's output with the model run for its hidden nodes only (zetalab.learning.
+        objective: no loss term reads another node's output), zeros elsewhere."""
+        rows = torch.nonzero(hid).squeeze(1)
+        out = self.model(self._features(observed, batch), batch.adj, rows)
+        return torch.zeros(len(hid), dtype=out.dtype, device=out.device).index_put((rows,), out)
+
     @torch.no_grad()
     def predict(self) -> np.ndarray:
         """δ̂ for every node with all observable train nodes observed (validation hidden)."""
         self.model.eval()
         out = torch.empty(self.problem.total, device=self.device)
         for b in self.eval_batches:
-            out[b.nodes] = self.model(self._features(self.observable_t, b.nodes), b.adj)
+            out[b.nodes] = self.model(self._features(self.observable_t, b), b.adj)
         return out.double().cpu().numpy()
 
     @torch.no_grad()
@@ -167,13 +194,12 @@ class Trainer:
         fixed: its zeros and static features replace the run's for this one prediction."""
         if other.total != self.problem.total:
             raise ValueError(f"a window of {other.total} nodes, the run has {self.problem.total}")
-        own = self.delta_t, self.static_t
-        self.delta_t = torch.as_tensor(other.data.delta, dtype=torch.float32, device=self.device)
-        self.static_t = torch.as_tensor(other.static, device=self.device)
+        own = self.problem.data.delta, self.problem.static
+        self._set_inputs(other.data.delta, other.static)
         try:
             return self.predict()
         finally:
-            self.delta_t, self.static_t = own
+            self._set_inputs(*own)
 
     def _scores(self, pred: np.ndarray) -> dict[str, float]:
         d = self.problem.data
@@ -189,13 +215,14 @@ class Trainer:
         interrupt_after_epoch: int | None = None,
         nan_at_epoch: int | None = None,
     ) -> dict[str, Any]:
-        """Train to the configured epochs (resuming a checkpoint), then write the outputs.
+        """Train until patience or max_epochs (resuming a checkpoint), keep the best epoch on
+        the extrapolation window, then write the outputs.
 
         `interrupt_after_epoch` and `nan_at_epoch` are test hooks: the first stops the run
         as a killed job would (no outputs, checkpoint kept), the second poisons that epoch's
         loss so the divergence path runs.
         """
-        p, epochs = self.problem, self.tcfg["epochs"]
+        p, max_epochs, patience = self.problem, self.tcfg["max_epochs"], self.tcfg["patience"]
         attach_checkpoint_mirror(self.paths.checkpoint)  # on Batch: resume from / mirror to GCS
         state = self.state.restore(self.paths.checkpoint, self.device)
         resumed_from = None if state is None else state.epoch
@@ -216,38 +243,47 @@ class Trainer:
             seed=self.seed,
             N=p.N,
             horizon=p.splits.horizon,
-            epochs_requested=epochs,
+            max_epochs=max_epochs,
             epochs_run=0,
             config=self.config,
             resumed_from_epoch=resumed_from,
         )
         log.info(
-            "training %s (%s) cfg=%s seed=%d N=%d H=%d on %s: %d parameters, %d epochs",
+            "training %s (%s) cfg=%s seed=%d N=%d H=%d on %s: %d parameters, up to %d epochs, "
+            "patience %s on %s",
             record.variant, self.kind, cfg, self.seed, p.N, p.splits.horizon, self.device,
-            count_parameters(self.model), epochs,
+            count_parameters(self.model), max_epochs, patience, MONITOR,
         )  # fmt: skip
-        while state.epoch < epochs:
+        stop_reason = MAX_EPOCHS
+        while state.epoch < max_epochs and not state.best.exhausted(patience):
             epoch = state.epoch + 1
             t0 = time.perf_counter()
             result = self._train_epoch(nan_now=nan_at_epoch == epoch)
             if result is None:
-                restored = self.state.restore(self.paths.checkpoint, self.device)
-                record.status, record.diverged_at_epoch = DIVERGED, epoch
-                record.restored_epoch = restored.epoch if restored is not None else state.epoch
-                record.message = (
-                    f"loss or gradient became NaN/Inf at epoch {epoch}; kept the last good "
-                    f"checkpoint (epoch {record.restored_epoch}) and wrote predictions from it"
-                )
-                log.error(record.message)
+                state = self._diverged(record, epoch, state)
+                stop_reason = DIVERGED
                 break
-            state.history.append(self._epoch_row(epoch, t0, *result, state, memory))
+            row = self._epoch_row(epoch, t0, *result, state, memory)
+            state.history.append(row)
+            state.best.update(epoch, row[MONITOR], self.model, self.tcfg["min_delta"])
+            step_scheduler(self.scheduler, row[MONITOR])
             state.epoch = epoch
-            if epoch % self.tcfg["checkpoint_every"] == 0 or epoch == epochs:
+            done = epoch == max_epochs or state.best.exhausted(patience)
+            if epoch % self.tcfg["checkpoint_every"] == 0 or done:
                 self.state.save(self.paths.checkpoint, state)
             if interrupt_after_epoch is not None and epoch == interrupt_after_epoch:
                 raise TrainingInterrupted(f"test hook: interrupted after epoch {epoch}")
+        if stop_reason != DIVERGED and state.best.exhausted(patience):
+            stop_reason = PATIENCE
+        if state.best.weights is not None:
+            self.model.load_state_dict(state.best.weights)
         pred = self.predict()
         record.epochs_run = state.epoch
+        record.extra.update(convergence_record(state.best, state.epoch, stop_reason, patience))
+        log.info(
+            "stopped after %d epochs (%s); kept epoch %s (%s %.5f)",
+            state.epoch, stop_reason, state.best.epoch or "none", MONITOR, state.best.score,
+        )  # fmt: skip
         finish_record(
             record,
             state.history,
@@ -260,6 +296,21 @@ class Trainer:
         )
         return write_run_outputs(self.paths, record, state.history, pred)
 
+    def _diverged(self, record: RunRecord, epoch: int, state: TrainState) -> TrainState:
+        """Back to the last good checkpoint: the run keeps that checkpoint's best epoch (the
+        history keeps every epoch trained)."""
+        restored = self.state.restore(self.paths.checkpoint, self.device)
+        record.status, record.diverged_at_epoch = DIVERGED, epoch
+        record.restored_epoch = restored.epoch if restored is not None else state.epoch
+        if restored is not None:
+            state.best = restored.best
+        record.message = (
+            f"loss or gradient became NaN/Inf at epoch {epoch}; kept the best epoch of the last "
+            f"good checkpoint (epoch {record.restored_epoch}) and wrote predictions from it"
+        )
+        log.error(record.message)
+        return state
+
     def _epoch_row(
         self,
         epoch: int,
@@ -269,9 +320,8 @@ class Trainer:
         state: TrainState,
         memory,
     ) -> dict[str, Any]:
-        """Step the schedule, score the epoch, log it: one row of history.csv."""
+        """Score the epoch and log it: one row of history.csv (lr: the rate this epoch used)."""
         train_time = time.perf_counter() - t0
-        self.scheduler.step()
         scores = self._scores(self.predict())
         epoch_time = time.perf_counter() - t0
         state.elapsed += epoch_time
@@ -289,9 +339,10 @@ class Trainer:
         }
         log.info(
             "epoch %d/%d loss %.5f (mse %.5f nll %.4f mmd %.5f rg %.4f) val %.5f "
-            "extrap rmse %.4f spacings, mse %.3e height | %.2fs %.0f nodes/s",
-            epoch, self.tcfg["epochs"], row["loss_total"], row["loss_mse"], row["loss_gue_nll"],
-            row["loss_gue_mmd"], row["loss_rg_penalty"], row["validation_loss"],
-            row["extrap_rmse_spacing"], row["extrap_mse_height"], epoch_time, row["nodes_per_s"],
+            "extrap rmse %.4f spacings, mse %.3e height | lr %.2e | %.2fs %.0f nodes/s",
+            epoch, self.tcfg["max_epochs"], row["loss_total"], row["loss_mse"],
+            row["loss_gue_nll"], row["loss_gue_mmd"], row["loss_rg_penalty"],
+            row["validation_loss"], row["extrap_rmse_spacing"], row["extrap_mse_height"],
+            row["lr"], epoch_time, row["nodes_per_s"],
         )  # fmt: skip
         return row

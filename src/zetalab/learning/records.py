@@ -20,6 +20,7 @@ from zetalab.evaluation.predictions import save_predictions
 from zetalab.io import json_safe, write_json_atomic, write_text_atomic
 from zetalab.learning.dataset import dataset_total
 from zetalab.learning.resources import PeakMemory, process_peak_bytes
+from zetalab.learning.stopping import BestEpoch, convergence_record
 
 COMPLETED, DIVERGED, FAILED = "completed", "diverged", "failed"
 STATUSES = (COMPLETED, DIVERGED, FAILED)
@@ -76,7 +77,7 @@ class RunRecord:
     seed: int
     N: int
     horizon: int
-    epochs_requested: int
+    max_epochs: int
     epochs_run: int
     config: dict[str, Any]
     final_extrapolation: dict[str, float] | None = None
@@ -115,7 +116,8 @@ class RunRecord:
 
 
 def best_extrapolation(history: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The epoch with the lowest finite extrapolation MSE (reported, never used to stop)."""
+    """The epoch with the lowest finite extrapolation MSE in height units (reported; runs
+    stop and keep by RMSE in spacings, zetalab.learning.stopping.MONITOR)."""
     finite = [r for r in history if np.isfinite(r["extrap_mse_height"])]
     if not finite:
         return None
@@ -184,8 +186,9 @@ def failed_run(
         seed=seed,
         N=config["dataset"]["N"],
         horizon=config["dataset"]["horizon"],
-        epochs_requested=config["train"]["epochs"],
+        max_epochs=config["train"]["max_epochs"],
         epochs_run=0,
         config=config,
+        extra=convergence_record(BestEpoch(), 0, FAILED, config["train"]["patience"]),
     )
     return write_run_outputs(paths, record, [], np.full(dataset_total(config["dataset"]), np.nan))

@@ -12,6 +12,8 @@ import torch
 from zetalab.errors import ZetalabError
 from zetalab.io import read_json
 from zetalab.learning.dataset import ZeroData
+from zetalab.learning.explicit import EstimateTable, load_estimate_table
+from zetalab.learning.features import resolve_estimate
 from zetalab.learning.loop import Trainer
 from zetalab.learning.problem import build_problem
 from zetalab.learning.records import RunPaths, failed_run
@@ -34,12 +36,15 @@ def train_run(
     graph_files: Iterable[str | Path] | None = None,
     threads: int | None = None,
     window_zeros: Sequence[ZeroData | str | Path] | None = None,
+    estimate: EstimateTable | None = None,
     **hooks: Any,
 ) -> dict[str, Any]:
     """Train one run of an already resolved config (zetalab.learning.runconfig); write outputs.
 
-    With `paths.windows` set, the trained model then predicts every evaluation window
-    (zetalab.learning.transfer) from `window_zeros`: one aggregate per range of
+    `estimate` is the explicit-formula selection's table: with model.estimate "prime_sum"
+    (the default) the run's feature column is its values and metrics.json records its
+    setting. With `paths.windows` set, the trained model then predicts every evaluation
+    window (zetalab.learning.transfer) from `window_zeros`: one aggregate per range of
     zetalab.evaluation.protocol.zero_ranges, or ZeroData covering them (default: `zeros`).
     """
     if "run" not in config:
@@ -49,7 +54,8 @@ def train_run(
         )
     if threads:
         torch.set_num_threads(int(threads))
-    problem = build_problem(config, zeros, graph_files)
+    config = resolve_estimate(config, estimate)
+    problem = build_problem(config, zeros, graph_files, estimate)
     trainer = Trainer(config, problem, seed, paths)
     metrics = trainer.run(cfg, **hooks)
     if paths.windows is not None:
@@ -75,6 +81,7 @@ def train_job(
     threads: int | None = None,
     record_failure: bool = False,
     window_zeros: Sequence[str | Path] | None = None,
+    estimate_path: str | Path | None = None,
 ) -> dict[str, Any]:
     """The `train` rule's job: everything is checked before the first epoch.
 
@@ -84,8 +91,9 @@ def train_job(
     """
     config = resolve_run_config(base_config, read_json(run_config_path), variant)
     try:
+        table = load_estimate_table(estimate_path)[0] if estimate_path else None
         metrics = train_run(
-            config, zeros_path, seed, cfg, paths, graph_files, threads, window_zeros
+            config, zeros_path, seed, cfg, paths, graph_files, threads, window_zeros, table
         )
     except Exception as error:
         if not record_failure:

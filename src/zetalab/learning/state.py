@@ -2,8 +2,9 @@
 
 Besides model, optimiser and schedule, the states of every seeded generator (hidden masks and
 cluster order, MMD subsamples, torch's global one) are saved: without them a resumed run would
-draw other masks than an uninterrupted one. The config hash keeps a run from resuming another
-config's checkpoint.
+draw other masks than an uninterrupted one. The best epoch so far (its score, its weights and
+the epochs since it) is saved too, so a resumed run stops and keeps exactly what an
+uninterrupted one would. The config hash keeps a run from resuming another config's checkpoint.
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ import numpy as np
 import torch
 
 from zetalab.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from zetalab.learning.stopping import BestEpoch
 
 log = logging.getLogger("zetalab.learning")
 
 
 @dataclass
 class TrainState:
-    """Epochs done, their history rows and the training seconds spent so far."""
+    """Epochs done, their history rows, the training seconds spent so far and the best epoch."""
 
     epoch: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
     elapsed: float = 0.0
+    best: BestEpoch = field(default_factory=BestEpoch)
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Resumable:
                 "epoch": state.epoch,
                 "elapsed": state.elapsed,
                 "history": state.history,
+                "best": state.best.to_dict(),
                 "model": self.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
@@ -69,7 +73,7 @@ class Resumable:
             return None
         if blob is None:
             return None
-        if blob.get("config_hash") != self.key:
+        if blob.get("config_hash") != self.key or "best" not in blob:
             log.info("checkpoint %s belongs to another config; starting afresh", path)
             return None
         self.model.load_state_dict(blob["model"])
@@ -78,7 +82,12 @@ class Resumable:
         self.rng.bit_generator.state = blob["np_rng"]
         self.generator.set_state(blob["mmd_gen"])
         torch.set_rng_state(blob["torch_rng"])
-        return TrainState(blob["epoch"], list(blob["history"]), float(blob["elapsed"]))
+        return TrainState(
+            blob["epoch"],
+            list(blob["history"]),
+            float(blob["elapsed"]),
+            BestEpoch.from_dict(blob["best"]),
+        )
 
 
 def config_hash(config: dict) -> str:

@@ -24,7 +24,10 @@ from zetalab.sweeps.space import Param, grid_size
 SWEEP_SCHEMA = SCHEMA_DIR / "sweep.schema.yaml"
 # Sections of the main config a trial may override (the run config's sections).
 RUN_SECTIONS = ("dataset", "graph", "model", "train", "loss")
-EPOCHS_KEY = "train.epochs"
+EPOCHS_KEY = "train.max_epochs"
+# A sweep's `epochs:` is a fixed budget: no early stop, the cosine schedule over the budget
+# (seed 002's optimiser phase); its trials are recorded as not converged.
+FIXED_BUDGET = {"train.patience": None, "train.schedule": "cosine"}
 KINDS = ("grid", "bayesian", "championship")
 
 

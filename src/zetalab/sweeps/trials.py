@@ -17,7 +17,7 @@ from zetalab.config import deep_merge
 from zetalab.sweeps.dotted import is_ref, nest, ref, set_dotted
 from zetalab.sweeps.layout import best_path, cfg_name, proposal_path, top_path
 from zetalab.sweeps.space import expand_grid
-from zetalab.sweeps.spec import EPOCHS_KEY, SweepSpec, provided_keys
+from zetalab.sweeps.spec import EPOCHS_KEY, FIXED_BUDGET, SweepSpec, provided_keys
 
 CONTROL_ID = "control"
 
@@ -95,6 +95,8 @@ def expand_trials(spec: SweepSpec, specs: Mapping[str, SweepSpec]) -> list[Trial
         overrides = deep_merge(spec.base, nest(params))
         if spec.epochs is not None:
             set_dotted(overrides, EPOCHS_KEY, spec.epochs)
+            for key, value in FIXED_BUDGET.items():
+                set_dotted(overrides, key, value)
         inputs = sorted({v["$from"] for v in params.values() if is_ref(v)})
         candidates = {}
         for key, value in params.items():
