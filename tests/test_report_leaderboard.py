@@ -184,3 +184,6 @@ def test_unconverged_runs_are_marked_and_the_summary_says_what_they_measure():
     assert "<td>no (hit max_epochs)</td>" in to_html(df, lines)
     converged = build_table([r for r in rows if r["name"] != "minibatch" and r.get("seed") != 1])
     assert not any("Not converged" in x for x in summary_lines(converged))
+    # A model row with no convergence cells at all reads as not converged, never as unknown.
+    bare = {k: v for k, v in rows[0].items() if k not in ("converged", "stop_reason")}
+    assert build_table([bare])["converged"].tolist() == [False]
