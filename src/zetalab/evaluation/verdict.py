@@ -639,7 +639,7 @@ def verdict_markdown(verdict: Mapping[str, Any]) -> str:
         "train.patience epochs; a run that hit train.max_epochs (or whose metrics.json does "
         "not record convergence) did not.",
         "",
-        "| variant | converged | seed | status | converged? | best epoch | kept epoch "
+        "| variant | runs converged | seed | status | converged | best epoch | kept epoch "
         "| epochs run |",
         "|---|---|---|---|---|---|---|---|",
     ]
