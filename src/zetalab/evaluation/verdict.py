@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from zetalab.evaluation.convergence import Training, unconverged
+from zetalab.evaluation.convergence import FAILURES, Training, unconverged
 
 OUTCOMES = ("A", "B", "worse", "inconclusive")
 # The short label the report and the plots show for each outcome.
@@ -89,7 +89,7 @@ class RunResult:
 
     @property
     def failed(self) -> bool:
-        return self.status in ("diverged", "failed") or not _positive_finite(self.extrapolation)
+        return self.status in FAILURES or not _positive_finite(self.extrapolation)
 
     @property
     def converged(self) -> bool:
