@@ -19,6 +19,7 @@ from zetalab.evaluation.metrics import (
     window_spacings,
 )
 from zetalab.evaluation.predictions import save_predictions
+from zetalab.evaluation.windows import score_window
 from zetalab.learning.dataset import make_splits, zero_data
 
 
@@ -96,6 +97,22 @@ def test_skill_and_errors_on_hand_cases(odlyzko):
     assert np.all(np.asarray(smooth["variance_curves"]["train"]["pred"]) == 0)
     assert skill(1.0, 0.0) != skill(1.0, 0.0)  # NaN when undefined
     assert skill(0.5, 2.0) == 0.75
+
+
+def test_scores_use_the_true_zero_index_of_a_study_that_starts_later(odlyzko):
+    """dataset.start = 20,001: node i is zero 20,000 + i. The true δ scores 0 only if every
+    height is recovered at its true index; read as zeros 1.. they would be off by thousands
+    of mean spacings (issue 19, item 7)."""
+    start, N, H = 20_001, 1000, 100
+    data = zero_data(odlyzko[start - 1 : start - 1 + N + 4 * H], first_index=start)
+    assert data.absolute(np.array([1, 5])).tolist() == [start, start + 4]
+    splits = make_splits(N, H, 0.1, 3)
+    perfect = evaluate_predictions(data.delta, data, splits)
+    for split in ("train", "extrapolation", "holdout"):
+        assert perfect["errors"][split]["mse_height"] < 1e-16
+    window = score_window(data.delta[1200:1400], data.gammas, data.spacing, 1200, H, start)
+    assert window["errors"]["extrapolation"]["rmse_spacing"] < 1e-8
+    assert window["errors"]["holdout"]["skill"] == pytest.approx(1.0)
 
 
 def test_evaluate_job_refuses_missing_or_corrupt_files(odlyzko, tmp_path):

@@ -70,6 +70,18 @@ def test_priors_see_observed_truth_and_hidden_predictions():
     assert spacings(x, kept).tolist() == pytest.approx([1.7, 0.5])
 
 
+def test_pairs_touching_a_validation_node_never_reach_a_prior():
+    """A validation node next to a hidden one: the pair has a prediction but also an output
+    no loss trains, so prior_pairs and rg_penalty leave it out (issue 19, item 7)."""
+    hidden = torch.tensor([False, True, False, True, False])
+    known = torch.tensor([True, True, False, True, True])  # node 2: validation
+    assert prior_pairs(torch.arange(4), hidden, known).tolist() == [0, 3]
+    x = torch.tensor([0.0, 1.0, 50.0, 2.0, 1.0], dtype=torch.float64)
+    # L = 1: pairs (0,1), (3,4) → differences 1, −1 → v = 1 → penalty 0 against log v_obs = 0;
+    # (1,2) and (2,3) would add ±49 and ±48.
+    assert rg_penalty(x, [1], torch.zeros(1, dtype=torch.float64), hidden, known).item() == 0.0
+
+
 def test_rg_penalty_uses_the_pairs_that_involve_a_prediction():
     x = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0, 5.0], dtype=torch.float64)
     hidden = torch.tensor([False, True, False, False, False, False])

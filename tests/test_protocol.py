@@ -70,6 +70,16 @@ def test_shift_windows_overlapping_the_training_span_are_refused():
             check_protocol(bad)
 
 
+def test_overlapping_rolling_windows_are_refused():
+    """A stride below 2H would score window k's holdout as window k+1's extrapolation."""
+    from zetalab.evaluation.protocol import check_protocol
+
+    check_protocol(_config(dataset={"N": 1000, "horizon": 50}, evaluation={"stride": 100}))
+    bad = _config(dataset={"N": 1000, "horizon": 50}, evaluation={"windows": 2, "stride": 99})
+    with pytest.raises(ZetalabError, match=r"evaluation\.stride = 99 is below 2·dataset"):
+        check_protocol(bad)
+
+
 def test_start_beyond_the_engine_is_refused():
     from zetalab.evaluation import protocol
 

@@ -4,16 +4,28 @@ import math
 
 import pytest
 
-from zetalab.evaluation.leaderboard import build_table, summary_lines, to_html, to_markdown
+from zetalab.evaluation.leaderboard import (
+    baseline_row,
+    build_table,
+    run_row,
+    summary_lines,
+    to_html,
+    to_markdown,
+)
 
 
-def _row(name, kind, seed, extrap, hold, status="completed"):
+def _row(name, kind, seed, extrap, hold, status="completed", converged=True):
+    """A row as run_row/baseline_row build it; models converged unless told otherwise."""
     return {
         "name": name,
         "kind": kind,
         "seed": seed,
         "N": 1000,
         "status": status,
+        "converged": (converged and status == "completed") if kind == "model" else None,
+        "stop_reason": ("patience" if converged else "max_epochs")
+        if status == "completed"
+        else status,
         "extrapolation_mse_height": extrap,
         "extrapolation_rmse_spacing": math.sqrt(extrap) if math.isfinite(extrap) else extrap,
         "holdout_mse_height": hold,
@@ -34,7 +46,7 @@ def test_rows_sort_by_extrapolation_with_diverged_last():
     assert df["name"].tolist() == ["prime_sum", "minibatch", "smooth", "fullbatch"]
     assert df.loc[3, "status"] == "diverged"
     md = to_markdown(df, ["x"])
-    assert "| fullbatch | model | 0 | 1000 | diverged |" in md
+    assert "| fullbatch | model | 0 | 1000 | diverged | no (diverged) |" in md
     assert "<td>prime_sum</td>" in to_html(df, ["x"])
 
 
@@ -108,3 +120,70 @@ def test_graph_adds_column_is_mlp_rmse_minus_model_rmse():
     assert math.isnan(df.loc["smooth", "graph_adds_holdout_rmse"])
     lines = summary_lines(df.reset_index())
     assert any("the graph adds +0.1000 mean spacings of holdout RMSE over mlp" in x for x in lines)
+
+
+def _evaluation(extrap, hold):
+    errors = {"mse_height": extrap, "mae_height": extrap, "rmse_spacing": extrap, "skill": 0.5}
+    return {
+        "N": 1000,
+        "horizon": 50,
+        "errors": {
+            "extrapolation": errors,
+            "holdout": {**errors, "mse_height": hold, "rmse_spacing": hold},
+            "validation": {"rmse_spacing": 0.1},
+        },
+        "spacings": {"horizon": {"ks_gue": 0.1, "ks_gue_true": 0.05}},
+    }
+
+
+def test_unconverged_runs_are_marked_and_the_summary_says_what_they_measure():
+    """Issue 19: a run that hit train.max_epochs, or whose metrics.json predates the
+    convergence keys, is marked; its comparisons measure training speed, not the design."""
+    done = {"converged": True, "stop_reason": "patience", "best_epoch": 12, "kept_epoch": 12,
+            "epochs_run": 32}  # fmt: skip
+    capped = {"converged": False, "stop_reason": "max_epochs", "best_epoch": 80,
+              "kept_epoch": 80, "epochs_run": 80}  # fmt: skip
+    rows = [
+        run_row({"variant": "fullbatch", "seed": 0, "status": "completed", **done},
+                _evaluation(0.02, 0.03)),
+        run_row({"variant": "fullbatch", "seed": 1, "status": "completed", **capped},
+                _evaluation(0.02, 0.03)),
+        run_row({"variant": "minibatch", "seed": 0, "status": "completed", "epochs_run": 80},
+                _evaluation(0.03, 0.03)),
+        baseline_row("prime_sum", {"wall_time_s": 1.0}, _evaluation(0.01, 0.01)),
+        baseline_row("mlp", {"converged": False, "stop_reason": "max_epochs", "epochs_run": 20},
+                     _evaluation(0.04, 0.04)),
+    ]  # fmt: skip
+    df = build_table(rows).set_index(["name", "seed"])
+    assert df.loc[("fullbatch", 0), "converged"] == True  # noqa: E712 (pandas boolean)
+    assert df.loc[("fullbatch", 1), "converged"] == False  # noqa: E712
+    assert df.loc[("minibatch", 0), "converged"] == False  # noqa: E712 (not recorded)
+    assert (
+        df.loc[("fullbatch", 1), "kept_epoch"] == 80
+        and df.loc[("fullbatch", 0), "best_epoch"] == 12
+    )
+    df = df.reset_index()
+    assert df.loc[df["name"] == "prime_sum", "converged"].isna().all()  # does not train
+    lines = summary_lines(df)
+    assert lines[2] == (
+        "Not converged: fullbatch seed 1 (hit max_epochs), minibatch seed 0 (convergence not "
+        "recorded). Every comparison involving these runs measures training speed, not the "
+        "design."
+    )
+    fullbatch = next(x for x in lines if x.startswith("fullbatch:"))
+    assert "1 of 2 run(s) did not converge, so its comparisons measure training speed" in fullbatch
+    assert "but mlp did not converge: that difference measures training speed" in fullbatch
+    md = to_markdown(df, lines)
+    assert "| fullbatch | model | 1 | 1000 | completed | no (hit max_epochs) | 80 | 80 |" in md
+    assert "| fullbatch | model | 0 | 1000 | completed | yes | 12 | 32 |" in md
+    assert (
+        "| minibatch | model | 0 | 1000 | completed | no (convergence not recorded) | — | 80 |"
+        in md
+    )
+    assert "| prime_sum | baseline | — | 1000 | completed | — | — | — |" in md
+    assert "<td>no (hit max_epochs)</td>" in to_html(df, lines)
+    converged = build_table([r for r in rows if r["name"] != "minibatch" and r.get("seed") != 1])
+    assert not any("Not converged" in x for x in summary_lines(converged))
+    # A model row with no convergence cells at all reads as not converged, never as unknown.
+    bare = {k: v for k, v in rows[0].items() if k not in ("converged", "stop_reason")}
+    assert build_table([bare])["converged"].tolist() == [False]

@@ -96,8 +96,10 @@ def test_verdict_markdown_becomes_real_html():
     assert re.search(r"<h1>A/B verdict: [^<]+</h1>", page)
     header = markdown.splitlines()[markdown.splitlines().index("") + 5]
     assert header.startswith("| comparison")
-    n_rows = sum(1 for line in markdown.splitlines() if line.startswith("| fullbatch"))
-    assert page.count("<tr>") == n_rows + 1 and "<th>comparison</th>" in page
+    rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    n_rows = sum(1 for line in rows if not line.startswith("|---"))
+    assert page.count("<tr>") == n_rows and "<th>comparison</th>" in page
+    assert page.count("<table>") == 2  # the comparisons, then each run's training record
     assert "|---" not in page and "| " not in page  # no markdown table syntax left
     notes = [line[2:] for line in markdown.splitlines() if line.startswith("- ")]
     assert page.count("<li>") == len(notes) > 0

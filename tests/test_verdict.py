@@ -6,24 +6,35 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from zetalab.evaluation.convergence import Training
 from zetalab.evaluation.verdict import (
     RunResult,
     ab_verdict,
     failure_test,
     paired_test,
     seeds_needed,
+    signed_rank_test,
     tost_power,
     verdict_markdown,
 )
 
+CONVERGED = Training(converged=True, recorded=True, stop_reason="patience")
+AT_CAP = Training(converged=False, recorded=True, stop_reason="max_epochs", epochs_run=80)
 
-def _runs(errors: dict[str, list[float]], status: dict[str, list[str]] | None = None):
-    status = status or {}
+
+def _runs(
+    errors: dict[str, list[float]],
+    status: dict[str, list[str]] | None = None,
+    training: dict[str, list[Training]] | None = None,
+):
+    """Runs of converged trainings unless `training` says otherwise."""
+    status, training = status or {}, training or {}
     out = []
     for variant, values in errors.items():
         for seed, e in enumerate(values):
             st = status.get(variant, ["completed"] * len(values))[seed]
-            out.append(RunResult(variant, seed, st, e, 1.1 * e))
+            tr = training.get(variant, [CONVERGED] * len(values))[seed]
+            out.append(RunResult(variant, seed, st, e, 1.1 * e, training=tr))
     return out
 
 
@@ -87,29 +98,142 @@ def test_full_batch_30_to_50_percent_worse_on_all_seeds_is_worse_not_a():
     assert "higher extrapolation" in v["reason"]
 
 
-def test_partial_divergence_4_of_5_is_b_with_the_reason():
+def test_partial_divergence_4_of_5_is_b_through_the_rank_test():
     # Defect (b) of issue 13: 4 of 5 mini-batch runs diverge -> used to be "Scenario A".
+    # Each divergence is its pair's worst outcome; with seed 0 also favouring full-batch,
+    # all 5 pairs do: exact signed-rank p = 1/32 < 0.05.
     full = list(_spread(5, 4))
     mini = [full[0] * 1.01, math.nan, math.nan, math.nan, math.nan]
     status = {"minibatch": ["completed", "diverged", "diverged", "diverged", "diverged"]}
     v = ab_verdict(_runs({"fullbatch": full, "minibatch": mini}, status))
     assert v["outcome"] == "B"
     assert v["failed_share"] == {"fullbatch": 0.0, "minibatch": 0.8, "fullbatch-norg": math.nan}
-    assert "minibatch diverges more often" in v["reason"] and "4/5" in v["reason"]
+    assert "signed-rank" in v["reason"] and "minibatch 4/5" in v["reason"]
     comp = v["comparisons"]["team1_vs_team2"]
     assert comp["failed"]["minibatch"] == [1, 2, 3, 4]
-    assert comp["extrapolation"]["seeds"] == [0]  # diverged runs are never paired
+    assert comp["extrapolation"]["seeds"] == [0]  # the t-test pairs completed runs only
+    rank = comp["extrapolation"]["signed_rank"]
+    assert rank["seeds"] == [0, 1, 2, 3, 4] and rank["failed_pairs"]["other"] == [1, 2, 3, 4]
+    assert rank["p_better"] == pytest.approx(1 / 32)
     # Full-batch failing more is `worse`, by the same rule.
     flipped = _runs({"fullbatch": mini, "minibatch": full}, {"fullbatch": status["minibatch"]})
     assert ab_verdict(flipped)["outcome"] == "worse"
+    # The same divergences with seed 0 favouring mini-batch: p = 2/32, no decision.
+    mixed = ab_verdict(_runs({"fullbatch": full, "minibatch": [full[0] / 2, *mini[1:]]}, status))
+    assert mixed["outcome"] == "inconclusive"
 
 
-def test_fisher_decides_when_both_teams_diverge():
+def test_one_divergence_does_not_outweigh_five_pairs_against_its_team():
+    """Issue 19: mini-batch 1 of 6 diverged while full-batch is 2× worse in the other 5 pairs
+    used to give `B` (any divergence against none decided)."""
+    mini = list(_spread(6, 8))
+    full = [2 * e for e in mini]
+    mini[3] = math.nan
+    status = {"minibatch": ["completed"] * 3 + ["diverged"] + ["completed"] * 2}
+    v = ab_verdict(_runs({"fullbatch": full, "minibatch": mini}, status))
+    assert v["outcome"] != "B"
+    rank = v["comparisons"]["team1_vs_team2"]["extrapolation"]["signed_rank"]
+    # Ranks 1–5 tied (midrank 3) against full-batch, rank 6 (the divergence) for it:
+    # P(W⁺ ≥ 15) = 17/64 of the 2⁶ sign patterns.
+    assert rank["p_worse"] == pytest.approx(17 / 64) and rank["p_better"] == pytest.approx(58 / 64)
+    assert v["outcome"] == "inconclusive" and "equivalence cannot be claimed" in v["reason"]
+    # The divergence is not dropped either: the five completed pairs alone would say `worse`.
+    assert v["comparisons"]["team1_vs_team2"]["extrapolation"]["significantly_worse"]
+
+
+def test_one_of_three_diverged_against_equal_errors_is_inconclusive():
+    """Issue 19: 1 of 3 against 0 of 3 with equal errors used to give `worse`."""
+    errors = list(_spread(3, 9))
+    status = {"fullbatch": ["diverged", "completed", "completed"]}
+    full = [math.nan, *errors[1:]]
+    v = ab_verdict(_runs({"fullbatch": full, "minibatch": errors}, status))
+    assert v["outcome"] == "inconclusive"
+    rank = v["comparisons"]["team1_vs_team2"]["extrapolation"]["signed_rank"]
+    assert rank["n"] == 1 and rank["p_worse"] == 0.5  # ties drop out: one pair remains
+    assert rank["failed_pairs"] == {"reference": [0], "other": [], "both": []}
+    # No equivalence either, though the completed pairs are identical.
+    assert v["comparisons"]["team1_vs_team2"]["extrapolation"]["equivalent"]
+    assert v["outcome"] != "A"
+    assert any("Fisher" in note and "reported only" in note for note in v["notes"])
+
+
+def test_signed_rank_is_exact_with_ties_and_infinite_differences():
+    d = [0.3, -0.1, 0.5, 0.2, -0.7, 0.9, 0.05]
+    ours = signed_rank_test(d)
+    assert ours["p_better"] == pytest.approx(
+        stats.wilcoxon(d, alternative="less", method="exact").pvalue, rel=1e-12
+    )
+    assert ours["p_worse"] == pytest.approx(
+        stats.wilcoxon(d, alternative="greater", method="exact").pvalue, rel=1e-12
+    )
+    # An infinite difference takes the top rank; ties share midranks; zeros drop out.
+    # |d| = 1, 1, ∞ → ranks 1.5, 1.5, 3; W⁺ = 1.5 + 3 = 4.5 of 6; patterns with W⁺ ≥ 4.5:
+    # {+,+,+}, {+,−,+}, {−,+,+} → 3/8; W⁺ ≤ 4.5: all but {+,+,+} → 7/8.
+    tied = signed_rank_test([1.0, -1.0, math.inf, 0.0])
+    assert tied["n"] == 3 and tied["w_plus"] == 4.5
+    assert tied["p_worse"] == pytest.approx(3 / 8) and tied["p_better"] == pytest.approx(7 / 8)
+    assert math.isnan(signed_rank_test([0.0, 0.0])["p_better"])
+
+
+def test_both_runs_of_a_pair_diverged_is_a_tie():
+    errors = list(_spread(4, 10))
+    status = ["diverged", "completed", "completed", "completed"]
+    full, mini = [math.nan, *errors[1:]], [math.nan, *[e * 1.5 for e in errors[1:]]]
+    v = ab_verdict(
+        _runs({"fullbatch": full, "minibatch": mini}, {"fullbatch": status, "minibatch": status})
+    )
+    rank = v["comparisons"]["team1_vs_team2"]["extrapolation"]["signed_rank"]
+    assert rank["failed_pairs"]["both"] == [0] and rank["n"] == 3
+    assert rank["p_better"] == pytest.approx(1 / 8) and v["outcome"] == "inconclusive"
+
+
+def test_fisher_test_of_failure_shares_is_reported():
     assert failure_test(1, 10, 9, 10, 0.05)["fails_more"] == "other"
-    assert failure_test(1, 10, 9, 10, 0.05)["decided_by"] == "fisher"
     even = failure_test(1, 5, 2, 5, 0.05)  # p = 1: neither fails more
     assert even["fails_more"] is None and even["fisher_pvalue"] == pytest.approx(1.0)
     assert failure_test(0, 5, 0, 5, 0.05)["fails_more"] is None
+    assert failure_test(0, 3, 1, 3, 0.05)["fails_more"] is None  # one failure: no decision
+
+
+def test_a_run_at_the_epoch_cap_makes_its_comparisons_inconclusive():
+    """Issue 19, item 1: runs that hit train.max_epochs compare training speed."""
+    rng = np.random.default_rng(1)
+    full = list(0.01 * (1 + 0.1 * rng.random(4)))
+    mini = list(0.10 * (1 + 0.1 * rng.random(4)))
+    errors = {"fullbatch": full, "minibatch": mini, "fullbatch-norg": mini}
+    assert ab_verdict(_runs(errors))["outcome"] == "B"  # all converged: decided
+    capped = {"minibatch": [CONVERGED, AT_CAP, CONVERGED, AT_CAP]}
+    v = ab_verdict(_runs(errors, training=capped))
+    assert v["outcome"] == "inconclusive"
+    assert v["reason"].startswith("not converged: minibatch seed 1 (hit max_epochs), ")
+    assert "minibatch seed 3 (hit max_epochs)" in v["reason"]
+    assert "measures training speed, not the design" in v["reason"]
+    assert v["rg_penalty"]["outcome"] == "B"  # the ablation's runs all converged
+    comp = v["comparisons"]["team1_vs_team2"]
+    assert comp["training"]["minibatch"]["converged"] == 2
+    assert comp["training"]["minibatch"]["unconverged"] == [1, 3]
+    assert comp["extrapolation"]["significant"]  # the numbers are still reported
+    # The ablation follows the same rule; a record without convergence keys is not converged.
+    unknown = {"fullbatch-norg": [Training()] * 4}
+    rg = ab_verdict(_runs(errors, training=unknown))["rg_penalty"]
+    assert rg["outcome"] == "inconclusive"
+    assert rg["reason"].startswith(
+        "not converged: fullbatch-norg seed 0 (convergence not recorded)"
+    )
+    # A diverged run is not "unconverged": the divergence rule handles it.
+    status = {"minibatch": ["diverged", "completed", "completed", "completed"]}
+    diverged = {"minibatch": [Training(recorded=True, stop_reason="diverged"), *[CONVERGED] * 3]}
+    assert not ab_verdict(_runs(errors, status, diverged))["reason"].startswith("not converged")
+
+
+def test_markdown_shows_each_teams_convergence_record():
+    errors = {"fullbatch": [0.01, 0.02, 0.03], "minibatch": [0.02, 0.03, 0.05]}
+    record = Training(True, True, "patience", best_epoch=31, kept_epoch=31, epochs_run=51)
+    runs = _runs(errors, training={"minibatch": [record, AT_CAP, record]})
+    md = verdict_markdown(ab_verdict(runs))
+    assert "| 3 of 3 / 2 of 3 |" in md  # converged (ref / other)
+    assert "| minibatch | 2 of 3 | 0 | completed | yes | 31 | 31 | 51 |" in md
+    assert "| 1 | completed | no (hit max_epochs) | — | — | 80 |" in md
 
 
 def test_too_few_seeds_is_inconclusive_with_its_reason():
@@ -164,10 +288,10 @@ def test_power_and_seeds_needed_agree_with_a_simulation():
 
 def test_holdout_is_reported_but_never_decides():
     runs = [
-        RunResult("fullbatch", s, "completed", e, h)
+        RunResult("fullbatch", s, "completed", e, h, training=CONVERGED)
         for s, (e, h) in enumerate([(0.05, 0.001), (0.05, 0.001), (0.06, 0.001)])
     ] + [
-        RunResult("minibatch", s, "completed", e, h)
+        RunResult("minibatch", s, "completed", e, h, training=CONVERGED)
         for s, (e, h) in enumerate([(0.05, 0.1), (0.06, 0.2), (0.05, 0.3)])
     ]
     v = ab_verdict(runs)
@@ -179,7 +303,7 @@ def test_holdout_is_reported_but_never_decides():
 def test_seed_error_is_the_mean_over_windows():
     r = RunResult.over_windows("fullbatch", 0, "completed", [0.1, 0.3], [0.2, 0.4])
     assert r.extrapolation == pytest.approx(0.2) and r.holdout == pytest.approx(0.3)
-    assert r.n_windows == 2 and not r.failed
+    assert r.n_windows == 2 and not r.failed and not r.converged and r.unconverged
     bad = RunResult.over_windows("fullbatch", 0, "completed", [0.1, math.nan], [0.2, 0.4])
     assert bad.failed
 
@@ -197,6 +321,7 @@ def test_paired_test_pairs_by_seed():
 
 def test_verdict_job_averages_windows_and_writes_outcome_and_margin(tmp_path):
     import json
+    from pathlib import Path
 
     from zetalab.evaluation.jobs import verdict_job
 
@@ -205,7 +330,10 @@ def test_verdict_job_averages_windows_and_writes_outcome_and_margin(tmp_path):
         for seed in range(4):
             m = tmp_path / f"{variant}{seed}m.json"
             e = tmp_path / f"{variant}{seed}e.json"
-            m.write_text(json.dumps({"variant": variant, "seed": seed, "status": "completed"}))
+            record = {"variant": variant, "seed": seed, "status": "completed"}
+            record |= {"converged": True, "stop_reason": "patience", "best_epoch": 20,
+                       "kept_epoch": 20, "epochs_run": 30}  # fmt: skip
+            m.write_text(json.dumps(record))
             base = 0.01 * (seed + 1)
             windows = [
                 {
@@ -226,3 +354,14 @@ def test_verdict_job_averages_windows_and_writes_outcome_and_margin(tmp_path):
     assert test["reference"] == pytest.approx([0.01, 0.02, 0.03, 0.04])  # window means
     assert written["comparisons"]["team1_vs_team2"]["windows"] == [2]
     assert written["rg_penalty"]["outcome"] == "B"  # without rg_penalty: twice the error
+    assert written["training"]["minibatch"]["per_run"][0]["kept_epoch"] == 20
+    # metrics.json files from before the convergence keys: not converged, so no decision.
+    for path in metrics:
+        record = json.loads(Path(path).read_text())
+        for key in ("converged", "stop_reason", "best_epoch", "kept_epoch", "epochs_run"):
+            del record[key]
+        Path(path).write_text(json.dumps(record))
+    old = verdict_job(metrics, evaluations, ab, tmp_path / "v.json", tmp_path / "v.md")
+    assert old["outcome"] == "inconclusive" and old["rg_penalty"]["outcome"] == "inconclusive"
+    assert old["reason"].startswith("not converged: fullbatch seed 0 (convergence not recorded)")
+    assert "| 0 of 4 / 0 of 4 |" in (tmp_path / "v.md").read_text()

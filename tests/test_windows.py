@@ -7,7 +7,10 @@ import pytest
 
 from zetalab.errors import ZetalabError
 from zetalab.evaluation.windows import (
+    BOOTSTRAP_LEVEL,
+    MIN_INTERVAL_VALUES,
     bootstrap_interval,
+    interval_text,
     load_windows,
     predict_windows,
     save_windows,
@@ -90,10 +93,34 @@ def test_bootstrap_interval_resamples_seeds_and_windows():
     # The seed-to-seed spread (0.1 per seed) dominates: the interval is far wider than the
     # within-seed noise alone would give.
     assert ci["hi"] - ci["lo"] > 0.1
-    one_seed = bootstrap_interval({0: [1.0, 2.0, 3.0, 4.0]})
-    assert 1.0 <= one_seed["lo"] < 2.5 < one_seed["hi"] <= 4.0
-    assert bootstrap_interval({0: [1.0, 1.0]}) == {"mean": 1.0, "lo": 1.0, "hi": 1.0, "seeds": 1}
-    assert math.isnan(bootstrap_interval({0: [1.0], 1: [math.nan]})["mean"])
+    one_seed = bootstrap_interval({0: [1.0, 2.0, 3.0, 4.0, 5.0]})
+    assert 1.0 <= one_seed["lo"] < 3.0 < one_seed["hi"] <= 5.0
+    same = {"mean": 1.0, "lo": 1.0, "hi": 1.0, "seeds": 1, "values": 5}
+    assert bootstrap_interval({0: [1.0] * 5}) == same
+    assert math.isnan(bootstrap_interval({0: [1.0] * 5, 1: [math.nan]})["mean"])
+
+
+def test_no_interval_from_fewer_than_five_values():
+    """Issue 19: the "95 % interval" of one baseline over 2 windows was the two values."""
+    assert MIN_INTERVAL_VALUES == 5
+    two = bootstrap_interval({0: [1.0, 2.0]})
+    assert two["mean"] == 1.5 and math.isnan(two["lo"]) and math.isnan(two["hi"])
+    assert two["values"] == 2
+    four = bootstrap_interval({0: [1.0, 2.0], 1: [3.0, 4.0]})
+    assert math.isnan(four["lo"]) and four["values"] == 4 and four["seeds"] == 2
+    five = bootstrap_interval({0: [1.0, 2.0], 1: [3.0, 4.0, 5.0]})
+    assert five["lo"] < five["mean"] < five["hi"]
+    assert interval_text(1.5, math.nan, math.nan, 2) == "1.5 [n/a: 2 values]"
+    assert interval_text(1.5, 1.0, 2.0, 6) == "1.5 [1, 2]"
+    assert interval_text(math.nan, math.nan, math.nan, 2) == "n/a [n/a, n/a]"  # diverged
+
+
+def test_the_interval_is_a_95_percent_interval():
+    """One seed of 100 windows, half 0 and half 1: each bootstrap mean is Binomial(100, ½)/100,
+    whose 2.5 % and 97.5 % quantiles are 0.40 and 0.60 (0.42 and 0.58 at 90 %)."""
+    assert BOOTSTRAP_LEVEL == 0.95
+    ci = bootstrap_interval({0: [0.0, 1.0] * 50})
+    assert ci["lo"] == pytest.approx(0.40, abs=0.006) and ci["hi"] == pytest.approx(0.60, abs=0.006)
 
 
 def test_report_lists_every_window_and_the_mean_with_interval():
@@ -118,3 +145,7 @@ def test_report_lists_every_window_and_the_mean_with_interval():
     )
     md = windows_markdown(rows, summary, "mse_height")
     assert md.count("| gnn |") == 7 and "95 % CI" in md
+    # The baseline's 2 windows give no interval; the model's 3 seeds × 2 windows do.
+    assert "| smooth | baseline | 1 | 2 | 0.35 [n/a: 2 values] | 0.7 [n/a: 2 values] |" in md
+    assert gnn["extrapolation_mse_height_values"] == 6
+    assert gnn["extrapolation_mse_height_lo"] < gnn["extrapolation_mse_height_mean"]

@@ -26,6 +26,7 @@ from zetalab.evaluation.baselines import (
     observed_view,
     run_baseline,
 )
+from zetalab.evaluation.convergence import Training
 from zetalab.evaluation.htmlpage import markdown_page
 from zetalab.evaluation.metrics import evaluate_predictions, split_indices, window_spacings
 from zetalab.evaluation.predictions import load_predictions, save_predictions
@@ -238,7 +239,8 @@ def verdict_job(
     md_path: str | Path,
     html_path: str | Path | None = None,
 ) -> dict[str, Any]:
-    """The A/B verdict from the runs' files (see zetalab.evaluation.verdict)."""
+    """The A/B verdict from the runs' files (see zetalab.evaluation.verdict); each run's
+    convergence record is read from its metrics.json (zetalab.evaluation.convergence)."""
     runs = []
     for m, e in zip(run_metrics, run_evaluations, strict=True):
         metrics, evaluation = _load_json(m, "run metrics"), _load_json(e, "evaluation")
@@ -249,6 +251,7 @@ def verdict_job(
                 status=str(metrics.get("status", "unknown")),
                 extrapolation=_window_metrics(evaluation, "extrapolation", ab["metric"]),
                 holdout=_window_metrics(evaluation, "holdout", ab["metric"]),
+                training=Training.from_metrics(metrics),
             )
         )
     verdict = ab_verdict(

@@ -10,6 +10,14 @@ The `graph_adds_*` columns say what message passing adds, like for like: the RMS
 of the model's own form (plain `mlp`, or `mlp-residual` for a residual model) and seed, on the
 same features without the graph, minus the model's (positive = the graph helps).
 The summary sentences are generated from the numbers and claim nothing the numbers lack.
+
+Convergence: `converged` says whether a run stopped because its extrapolation score had
+stopped improving (true) or at train.max_epochs (false; a metrics.json that does not record
+it counts as false, zetalab.evaluation.convergence), beside its best and kept epochs and the
+epochs it ran. A comparison involving an unconverged run measures training speed, not the
+design: the table marks such runs ("no (hit max_epochs)") and the summary says so. Baselines
+that do not train leave these cells empty; a trained baseline (`mlp`) fills them when its
+fit_info.json records `converged`.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zetalab.evaluation.convergence import FAILURES, Training, converged_label, why_not
 from zetalab.learning.paths import baseline_identity
 
 COLUMNS = (
@@ -33,6 +42,11 @@ COLUMNS = (
     "N",
     "horizon",
     "status",
+    "converged",
+    "stop_reason",
+    "best_epoch",
+    "kept_epoch",
+    "epochs_run",
     "extrapolation_mse_height",
     "extrapolation_mae_height",
     "extrapolation_rmse_spacing",
@@ -58,6 +72,9 @@ SHOWN = (
     "seed",
     "N",
     "status",
+    "converged",
+    "kept_epoch",
+    "epochs_run",
     "extrapolation_mse_height",
     "extrapolation_rmse_spacing",
     "extrapolation_skill",
@@ -92,8 +109,23 @@ def _scores(evaluation: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _training(record: Mapping[str, Any], trains: bool) -> dict[str, Any]:
+    """The convergence cells of a row; `trains`: a run, whose missing record reads as not
+    converged, rather than a baseline, whose missing record leaves the cells empty."""
+    if not trains and record.get("converged") is None:
+        return {}
+    training = Training.from_metrics(record)
+    return {
+        "converged": training.converged,
+        "stop_reason": training.stop_reason,
+        "best_epoch": training.best_epoch,
+        "kept_epoch": training.kept_epoch,
+        "epochs_run": training.epochs_run,
+    }
+
+
 def run_row(metrics: Mapping[str, Any], evaluation: Mapping[str, Any]) -> dict[str, Any]:
-    """A training run: metrics.json (status, cost) + evaluation.json (scores)."""
+    """A training run: metrics.json (status, convergence, cost) + evaluation.json (scores)."""
     peak = metrics.get("peak_mem_bytes")
     residual = bool((metrics.get("config") or {}).get("model", {}).get("residual", False))
     return {
@@ -103,6 +135,7 @@ def run_row(metrics: Mapping[str, Any], evaluation: Mapping[str, Any]) -> dict[s
         "cfg": metrics.get("cfg", ""),
         "seed": metrics.get("seed"),
         "status": metrics.get("status", "unknown"),
+        **_training(metrics, trains=True),
         **_scores(evaluation),
         "wall_time_s": _num(metrics.get("wall_time_s")),
         "peak_mem_mb": _num(peak) / 2**20 if peak is not None else math.nan,
@@ -113,7 +146,8 @@ def run_row(metrics: Mapping[str, Any], evaluation: Mapping[str, Any]) -> dict[s
 def baseline_row(
     name: str, fit_info: Mapping[str, Any], evaluation: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """A baseline instance ("ar", "mlp/seed1"): fit_info.json (cost) + evaluation.json."""
+    """A baseline instance ("ar", "mlp/seed1"): fit_info.json (cost; convergence where it
+    records it) + evaluation.json (scores)."""
     peak = fit_info.get("peak_rss_bytes")
     base, seed = baseline_identity(name)
     return {
@@ -125,6 +159,7 @@ def baseline_row(
         "cfg": "",
         "seed": seed,
         "status": fit_info.get("status", "completed"),
+        **_training(fit_info, trains=False),
         **_scores(evaluation),
         "wall_time_s": _num(fit_info.get("wall_time_s")),
         "peak_mem_mb": _num(peak) / 2**20 if peak is not None else math.nan,
@@ -135,7 +170,12 @@ def baseline_row(
 def build_table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Rows in COLUMNS order, sorted by extrapolation error (NaN, e.g. diverged, last)."""
     df = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in rows], columns=list(COLUMNS))
-    df["seed"] = df["seed"].astype("Int64")
+    for column in ("seed", "best_epoch", "kept_epoch", "epochs_run"):
+        df[column] = df[column].astype("Int64")
+    df["converged"] = df["converged"].astype("boolean")
+    models = (df["kind"] == "model").to_numpy()
+    # A run that does not record convergence did not show it (unknown ⇒ not converged).
+    df.loc[models & df["converged"].isna().to_numpy(), "converged"] = False
     for split in ("extrapolation", "holdout"):
         df[f"graph_adds_{split}_rmse"] = [
             _graph_adds(df, row, split) if row["kind"] == "model" else math.nan
@@ -176,8 +216,9 @@ def summary_lines(df: pd.DataFrame) -> list[str]:
     """Plain statements from the numbers: does a GNN beat the strongest baseline?"""
     lines: list[str] = []
     models = df[df["kind"] == "model"]
-    ok = models[~models["status"].isin(("diverged", "failed"))]
-    failed = models[models["status"].isin(("diverged", "failed"))]
+    ok = models[~models["status"].isin(FAILURES)]
+    failed = models[models["status"].isin(FAILURES)]
+    unconverged = ok[ok["converged"].eq(False)]
     if models.empty:
         return ["No training runs are in this table; only baselines."]
     ref = strongest_baseline(df)
@@ -209,6 +250,12 @@ def summary_lines(df: pd.DataFrame) -> list[str]:
                 beats_ext.append(variant)
             if np.nanmean(hold) < ref_hold:
                 beats_hold.append(variant)
+        late = int(group["converged"].eq(False).sum())
+        if late:
+            text += (
+                f"; {late} of {len(group)} run(s) did not converge, so its comparisons measure "
+                "training speed, not the design"
+            )
         gain = group["graph_adds_holdout_rmse"].astype(float)
         if gain.notna().any():
             free = GRAPH_FREE_BASELINE[group["form"].iloc[0] == "residual"]
@@ -216,6 +263,11 @@ def summary_lines(df: pd.DataFrame) -> list[str]:
                 f"; the graph adds {np.nanmean(gain):+.4f} mean spacings of holdout RMSE "
                 f"over {free} (same form, seeds and features, no graph)"
             )
+            if _graph_free_unconverged(df, free):
+                text += (
+                    f", but {free} did not converge: that difference measures "
+                    "training speed, not the design"
+                )
         lines.append(text + ".")
     for status, group in failed.groupby("status", sort=True):
         lines.append(
@@ -247,9 +299,30 @@ def summary_lines(df: pd.DataFrame) -> list[str]:
                 f"extrapolation window; {hold_note}."
             )
         lines.insert(0, head)
+    if not unconverged.empty:
+        named = ", ".join(
+            f"{r.name} seed {r.seed} ({why_not(_text(r.stop_reason))})"
+            for r in unconverged.sort_values(["name", "seed"]).itertuples()
+        )
+        lines.insert(
+            2 if ref is not None else 1,
+            f"Not converged: {named}. Every comparison involving these runs measures training "
+            "speed, not the design.",
+        )
     if not ok.empty and float(np.nanmax(ok["holdout_skill"].to_numpy(dtype=float))) <= 0:
         lines.append("No GNN run has positive skill against smooth on the holdout.")
     return lines
+
+
+def _text(value: Any) -> str | None:
+    """A string cell, or None where it is empty (NaN, NA)."""
+    return value if isinstance(value, str) else None
+
+
+def _graph_free_unconverged(df: pd.DataFrame, name: str) -> bool:
+    """Whether a graph-free baseline records that its training did not converge."""
+    free = df[(df["kind"] == "baseline") & (df["name"] == name)]
+    return bool(free["converged"].eq(False).any())
 
 
 # The units of the table, under it in both the markdown and the HTML page.
@@ -268,16 +341,24 @@ def _fmt_cell(value: Any) -> str:
     return str(value)
 
 
+def _shown_cells(df: pd.DataFrame) -> list[list[str]]:
+    """The compact table's cells as text; `converged` as "yes" / "no (hit max_epochs)"."""
+    shown = df[list(SHOWN)].astype(object).where(df[list(SHOWN)].notna(), None)
+    shown["converged"] = [
+        converged_label(c, _text(r)) or None
+        for c, r in zip(shown["converged"], df["stop_reason"], strict=True)
+    ]
+    return [[_fmt_cell(v) for v in row] for row in shown.itertuples(index=False)]
+
+
 def to_markdown(df: pd.DataFrame, summary: list[str]) -> str:
     """Summary, then the compact table (GitHub markdown)."""
     shown = list(SHOWN)
     lines = ["# Leaderboard", "", *[f"- {s}" for s in summary], ""]
     lines.append("| " + " | ".join(shown) + " |")
     lines.append("|" + "---|" * len(shown))
-    for row in df[shown].itertuples(index=False):
-        lines.append(
-            "| " + " | ".join(_fmt_cell(v if v is not pd.NA else None) for v in row) + " |"
-        )
+    for cells in _shown_cells(df):
+        lines.append("| " + " | ".join(cells) + " |")
     lines += ["", UNITS_NOTE, ""]
     return "\n".join(lines)
 
@@ -287,10 +368,8 @@ def to_html(df: pd.DataFrame, summary: list[str]) -> str:
     items = "".join(f"<li>{html.escape(s)}</li>" for s in summary)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in SHOWN)
     body = []
-    for row in df[list(SHOWN)].itertuples(index=False):
-        cells = "".join(
-            f"<td>{html.escape(_fmt_cell(v if v is not pd.NA else None))}</td>" for v in row
-        )
+    for row in _shown_cells(df):
+        cells = "".join(f"<td>{html.escape(v)}</td>" for v in row)
         body.append(f"<tr>{cells}</tr>")
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Leaderboard</title>"

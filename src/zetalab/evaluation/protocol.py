@@ -57,7 +57,8 @@ def _engine_limit() -> int | None:
 
 
 def check_protocol(config: Mapping[str, Any]) -> None:
-    """Parse-time checks of dataset.start, the windows and the height-shift windows."""
+    """Parse-time checks of dataset.start, the windows (no overlap: a holdout zero is never
+    another window's extrapolation target) and the height-shift windows."""
     start, total = study_start(config), study_span(config)
     last = start + total - 1
     limit = _engine_limit()
@@ -71,6 +72,14 @@ def check_protocol(config: Mapping[str, Any]) -> None:
             f"dataset.start = {start} with {total} zeros (N + the windows) reaches zero #{last}, "
             f"beyond the zero engine's supported range 1..{limit}",
             f"use dataset.start ≤ {limit - total + 1} (docs/zeros.md, 'Supported range')",
+        )
+    stride, horizon = config.get("evaluation", {}).get("stride"), int(config["dataset"]["horizon"])
+    if stride is not None and int(stride) < 2 * horizon:
+        raise ZetalabError(
+            f"evaluation.stride = {stride} is below 2·dataset.horizon = {2 * horizon}: rolling "
+            "windows would overlap, and a window's holdout zeros would be scored as the next "
+            "window's extrapolation, which the A/B verdict decides on",
+            f"use evaluation.stride ≥ {2 * horizon}, or null (2·horizon, adjacent windows)",
         )
     width = shift_span(config)
     for s in config.get("evaluation", {}).get("shift_starts", []):

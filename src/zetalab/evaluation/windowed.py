@@ -12,7 +12,6 @@ extrapolation block, never on its holdout.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +33,10 @@ from zetalab.evaluation.protocol import (
     zero_ranges,
 )
 from zetalab.evaluation.windows import (
+    MIN_INTERVAL_VALUES,
     WINDOW_SPLITS,
+    interval_text,
+    level_text,
     load_windows,
     score_window,
     split_intervals,
@@ -206,22 +208,24 @@ def height_shift_report(
                 "seeds": len({m["seed"] for m in members}),
             }
             for split, ci in split_intervals(members, metric, draws).items():
-                entry |= {f"{split}_{k}": ci[k] for k in ("mean", "lo", "hi")}
+                entry |= {f"{split}_{k}": ci[k] for k in ("mean", "lo", "hi", "values")}
             table.append(entry)
+    level = level_text()
     lines = [
         f"# Height shift ({metric})",
         "",
         "Models trained near one height (not retrained) and baselines (refitted on each shifted "
-        "window's own observed zeros) scored on windows at other heights; mean over seeds with "
-        "a bootstrap 95 % interval. The holdout is reported only.",
+        f"window's own observed zeros) scored on windows at other heights; mean over seeds with "
+        f"a bootstrap {level} interval, given from {MIN_INTERVAL_VALUES} or more values (n/a "
+        "with the count below that). The holdout is reported only.",
         "",
-        "| predictor | kind | where | mean height | seeds | extrapolation [95 % CI] "
-        "| holdout [95 % CI] |",
+        f"| predictor | kind | where | mean height | seeds | extrapolation [{level} CI] "
+        f"| holdout [{level} CI] |",
         "|---|---|---|---|---|---|---|",
     ]
     for t in sorted(table, key=lambda t: (t["name"], t["height"])):
         cells = [
-            f"{_fmt(t[f'{sp}_mean'])} [{_fmt(t[f'{sp}_lo'])}, {_fmt(t[f'{sp}_hi'])}]"
+            interval_text(*(t[f"{sp}_{k}"] for k in ("mean", "lo", "hi", "values")))
             for sp in WINDOW_SPLITS
         ]
         lines.append(
@@ -229,10 +233,6 @@ def height_shift_report(
             f"| {cells[0]} | {cells[1]} |"
         )
     return table, "\n".join(lines) + "\n"
-
-
-def _fmt(x: float) -> str:
-    return "n/a" if not math.isfinite(x) else f"{x:.4g}"
 
 
 def _read_all(

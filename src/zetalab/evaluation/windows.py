@@ -8,7 +8,9 @@ nothing here, in the verdict or in the sweeps reads it to choose anything.
 
 A result is the mean over windows and seeds with a bootstrap interval that resamples seeds and,
 within each drawn seed, its windows: seeds are independent trainings, windows of one seed
-share its model, so both levels of variation reach the interval.
+share its model, so both levels of variation reach the interval. An interval needs at least
+MIN_INTERVAL_VALUES (seed, window) values: from 2 windows of one baseline the percentile
+"interval" is just the two values, so below that the reports print "n/a" with the count.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from zetalab.io import atomic_path, read_npz, rebuild_command
 WINDOW_SPLITS = ("extrapolation", "holdout")
 BOOTSTRAP_DRAWS = 2000
 BOOTSTRAP_LEVEL = 0.95
+# Fewer (seed, window) values than this give no interval ("n/a (k values)").
+MIN_INTERVAL_VALUES = 5
 
 
 def window_stride(horizon: int, stride: int | None) -> int:
@@ -169,17 +173,22 @@ def bootstrap_interval(
     draws: int = BOOTSTRAP_DRAWS,
     seed: int = 0,
 ) -> dict[str, float]:
-    """Mean over all (seed, window) values and a percentile bootstrap interval.
+    """Mean over all (seed, window) values and a percentile bootstrap interval at `level`.
 
     Each draw resamples the seeds with replacement and, within each drawn seed, its windows
     with replacement. One seed (a deterministic baseline) resamples windows only. Any
-    non-finite value (a diverged run) makes the result NaN: it is not averaged away.
+    non-finite value (a diverged run) makes the result NaN: it is not averaged away. With
+    fewer than MIN_INTERVAL_VALUES values the mean is given and the interval is NaN.
     """
     groups = [np.asarray(v, dtype=np.float64) for v in values.values() if len(v)]
+    count = sum(len(g) for g in groups)
     nan = {"mean": math.nan, "lo": math.nan, "hi": math.nan, "seeds": len(groups)}
+    nan["values"] = count
     if not groups or any(not np.all(np.isfinite(g)) for g in groups):
         return nan
     mean = float(np.mean(np.concatenate(groups)))
+    if count < MIN_INTERVAL_VALUES:
+        return nan | {"mean": mean}
     rng = np.random.default_rng(seed)
     stats = np.empty(draws)
     for d in range(draws):
@@ -188,7 +197,7 @@ def bootstrap_interval(
         stats[d] = np.mean(np.concatenate(parts))
     tail = (1.0 - level) / 2.0
     lo, hi = np.quantile(stats, [tail, 1.0 - tail])
-    return {"mean": mean, "lo": float(lo), "hi": float(hi), "seeds": len(groups)}
+    return {"mean": mean, "lo": float(lo), "hi": float(hi), "seeds": len(groups), "values": count}
 
 
 def window_rows(
@@ -237,7 +246,7 @@ def summarise(
         mine = [r for r in rows if r["name"] == name]
         summary = {"name": name, "kind": mine[0]["kind"]}
         for split, ci in split_intervals(mine, metric, draws).items():
-            summary |= {f"{split}_{metric}_{k}": ci[k] for k in ("mean", "lo", "hi")}
+            summary |= {f"{split}_{metric}_{k}": ci[k] for k in ("mean", "lo", "hi", "values")}
         summary["seeds"] = len({r["seed"] for r in mine})
         summary["windows"] = len({r["window"] for r in mine})
         out.append(summary)
@@ -254,24 +263,37 @@ def _fmt(x: Any) -> str:
     return "" if x is None else str(x)
 
 
+def level_text(level: float = BOOTSTRAP_LEVEL) -> str:
+    """ "95 %": the interval's level as every report prints it, from the one constant."""
+    return f"{100 * level:g} %"
+
+
+def interval_text(mean: float, lo: float, hi: float, values: int) -> str:
+    """ "mean [lo, hi]", or "mean [n/a: k values]" where too few values give no interval."""
+    if values < MIN_INTERVAL_VALUES and math.isfinite(mean):
+        return f"{_fmt(mean)} [n/a: {values} value{'s' if values != 1 else ''}]"
+    return f"{_fmt(mean)} [{_fmt(lo)}, {_fmt(hi)}]"
+
+
 def windows_markdown(
     rows: Sequence[Mapping[str, Any]], summary: Sequence[Mapping[str, Any]], metric: str
 ) -> str:
     """The report: the summary with intervals first, then every window of every predictor."""
+    level = level_text()
     lines = [
         f"# Rolling-origin evaluation ({metric})",
         "",
-        "Mean over seeds and windows, with a bootstrap 95 % interval resampling seeds and "
-        "windows within a seed. Sorted by extrapolation; the holdout is reported only.",
+        f"Mean over seeds and windows, with a bootstrap {level} interval resampling seeds and "
+        f"windows within a seed, given from {MIN_INTERVAL_VALUES} or more (seed, window) values "
+        "(n/a with the count below that). Sorted by extrapolation; the holdout is reported only.",
         "",
-        "| predictor | kind | seeds | windows | extrapolation mean [95 % CI] "
-        "| holdout mean [95 % CI] |",
+        f"| predictor | kind | seeds | windows | extrapolation mean [{level} CI] "
+        f"| holdout mean [{level} CI] |",
         "|---|---|---|---|---|---|",
     ]
     for s in summary:
         cells = [
-            f"{_fmt(s[f'{sp}_{metric}_mean'])} [{_fmt(s[f'{sp}_{metric}_lo'])}, "
-            f"{_fmt(s[f'{sp}_{metric}_hi'])}]"
+            interval_text(*(s[f"{sp}_{metric}_{k}"] for k in ("mean", "lo", "hi", "values")))
             for sp in WINDOW_SPLITS
         ]
         lines.append(
