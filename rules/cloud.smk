@@ -78,3 +78,16 @@ rule gpu_smoke:
         "../envs/learning.yaml"
     script:
         "../scripts/gpu_smoke_summary.py"
+
+
+rule cloud_retry_check:
+    """Fails on purpose (exit 1) as a spot job: Batch must run it exactly once (docs/cloud.md,
+    First run: checklist). Each try prints Batch's retry counter to the job's log."""
+    output:
+        "results/cloud/retry_check.txt",
+    log:
+        "logs/cloud/retry_check.log",
+    conda:
+        "../envs/zeros.yaml"
+    shell:
+        'echo "zetalab retry check: attempt ${{BATCH_TASK_RETRY_ATTEMPT:-unset}}" | tee {log}; exit 1'

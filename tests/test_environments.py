@@ -157,8 +157,9 @@ def docker_arg(name: str) -> str:
 
 def test_dockerfile_base_python_and_torch_match_pyproject():
     assert re.search(r"^FROM \$\{CUDA_IMAGE\}$", dockerfile(), re.M)
-    cuda = re.fullmatch(r"nvidia/cuda:(\d+)\.(\d+)\.\d+-base-ubuntu[\d.]+", docker_arg("CUDA_IMAGE"))
-    assert cuda, docker_arg("CUDA_IMAGE")
+    image = docker_arg("CUDA_IMAGE")
+    cuda = re.fullmatch(r"nvidia/cuda:(\d+)\.(\d+)\.\d+-base-ubuntu[\d.]+", image)
+    assert cuda, image
     # torch's wheel variant is the base image's CUDA (cu126 <-> 12.6), the one the docs name
     assert docker_arg("TORCH_CUDA") == f"cu{cuda.group(1)}{cuda.group(2)}" == "cu126"
     assert docker_arg("PYTHON_VERSION") == requires_python()
@@ -191,7 +192,7 @@ def test_dockerfile_installs_only_pinned_packages():
                     "https://download.pytorch.org/whl/cpu",
                     "https://download.pytorch.org/whl/${TORCH_CUDA}",
                 )
-                assert args[i + 2:] == ['"torch==${TORCH_VERSION}"'], command
+                assert args[i + 2 :] == ['"torch==${TORCH_VERSION}"'], command
                 i += 2
                 continue
             assert arg == "." or re.fullmatch(r"[A-Za-z0-9._-]+==\S+", arg), (

@@ -421,3 +421,50 @@ def test_every_stubbed_command_is_one_the_plugin_calls():
     for name in COMMANDS:
         assert re.search(rf"[\"'\s]{name}[\s\"']", sources), name
     assert shlex.split("sacct -X")  # (shlex is what the plugin uses to split its commands)
+
+
+def fake_cluster(answers: dict[str, str | None]):
+    """A runner for zetalab.cloud.slurm: the answer of the first key found in the command."""
+
+    def run(command):
+        text = " ".join(command)
+        return next((out for key, out in answers.items() if key in text), None)
+
+    return run
+
+
+def test_account_is_the_users_default_else_their_only_one():
+    from zetalab.cloud.slurm import find_account
+
+    assert find_account(fake_cluster({"DefaultAccount": "grp\n"}), "u") == "grp"
+    only = {"DefaultAccount": "\n", "associations": "proj-a\nproj-a\n"}
+    assert find_account(fake_cluster(only), "u") == "proj-a"
+    several = {"DefaultAccount": "", "associations": "proj-a\nproj-b\n"}
+    assert find_account(fake_cluster(several), "u") is None
+    assert find_account(fake_cluster({}), "u") is None  # no sacctmgr: no accounting
+
+
+def test_plan_problems_name_the_variable_to_set():
+    from zetalab.cloud.plan import slurm_problems
+
+    requests = [
+        ("spectral_train", {"gres": "$ZETALAB_SLURM_A100_GRES", "slurm_partition": "gpu"}),
+        ("train", {"gres": "gpu:1", "slurm_partition": "gpu"}),
+        ("zeros_chunk", {"slurm_partition": ""}),  # the cluster's default partition
+    ]
+    problems = slurm_problems(requests, {"cpu", "gpu"}, lambda: ["a"])
+    assert problems == [
+        "rules spectral_train need a GPU of a specific class, and ZETALAB_SLURM_A100_GRES is "
+        'not set: export ZETALAB_SLURM_A100_GRES=<gres>, e.g. gpu:a100:1 (`sinfo -o "%P %G"` '
+        "lists the cluster's gres)"
+    ]
+    assert (
+        "partition 'gpu' (rules spectral_train, train)"
+        in slurm_problems(requests, {"cpu"}, lambda: [])[1]
+    )
+    assert len(slurm_problems(requests, None, lambda: [])) == 1  # sinfo unavailable: unchecked
+    accounted = [("train", {"gres": "gpu:1", "slurm_account": "a"})]
+    assert slurm_problems(accounted, None, lambda: ["a", "b"]) == []
+    ambiguous = slurm_problems([("train", {"gres": "gpu:1"})], None, lambda: ["a", "b"])
+    assert ambiguous and "several SLURM accounts (a, b)" in ambiguous[0]
+    assert slurm_problems([("train", {})], None, lambda: ["a", "b"], no_account=True) == []

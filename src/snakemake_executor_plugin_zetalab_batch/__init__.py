@@ -46,12 +46,12 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from google.cloud import batch_v1
-from snakemake_interface_common.exceptions import WorkflowError
-from snakemake_interface_executor_plugins.executors.base import SubmittedJobInfo
 from snakemake_executor_plugin_googlebatch import ExecutorSettings as GoogleBatchSettings
 from snakemake_executor_plugin_googlebatch import common_settings as googlebatch_common
 from snakemake_executor_plugin_googlebatch.command import COSWriter
 from snakemake_executor_plugin_googlebatch.executor import GoogleBatchExecutor
+from snakemake_interface_common.exceptions import WorkflowError
+from snakemake_interface_executor_plugins.executors.base import SubmittedJobInfo
 
 from snakemake_executor_plugin_zetalab_batch.monitoring import (
     JobLogs,
@@ -150,10 +150,11 @@ class Executor(GoogleBatchExecutor):
             )
         settings = self.workflow.executor_settings
         self.run_token = run_token()  # fix 6: job ids of this run
+        backoff = settings.submit_backoff_seconds
         self.batch = RetryingBatchClient(
             self.batch,
             attempts=settings.submit_attempts or 6,
-            backoff=2.0 if settings.submit_backoff_seconds is None else settings.submit_backoff_seconds,
+            backoff=2.0 if backoff is None else backoff,
             warn=self.logger.warning,
         )
         self.job_logs = JobLogs(settings.project, warn=self.logger.warning)  # fix 7

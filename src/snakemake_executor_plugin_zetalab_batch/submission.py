@@ -139,4 +139,5 @@ class RetryingBatchClient:
 
 def _describe(error) -> str:
     code = getattr(error, "code", None)
-    return f"{type(error).__name__}{f' {int(code)}' if code else ''}: {getattr(error, 'message', error)}"
+    name = f"{type(error).__name__} {int(code)}" if code else type(error).__name__
+    return f"{name}: {getattr(error, 'message', error)}"

@@ -135,9 +135,7 @@ def build_commands(images: WorkerImages, push: bool = True) -> list[list[str]]:
         name = getattr(images, target)
         # the GPU image is the Dockerfile's last (default) stage; the CPU image is stage `cpu`
         stage = ["--target", target] if target == "cpu" else []
-        commands.append(
-            ["docker", "build", "--platform", PLATFORM, *stage, "-t", name, str(ROOT)]
-        )
+        commands.append(["docker", "build", "--platform", PLATFORM, *stage, "-t", name, str(ROOT)])
         if push:
             commands.append(["docker", "push", name])
     return commands

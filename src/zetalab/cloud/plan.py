@@ -98,7 +98,9 @@ def accelerator_zones(project: str, accelerator: str, session=None) -> set[str]:
         scope = "https://www.googleapis.com/auth/cloud-platform"
         credentials, _ = google.auth.default(scopes=[scope])
         session = AuthorizedSession(credentials)
-    url = f"https://compute.googleapis.com/compute/v1/projects/{project}/aggregated/acceleratorTypes"
+    url = (
+        f"https://compute.googleapis.com/compute/v1/projects/{project}/aggregated/acceleratorTypes"
+    )
     params = {"filter": f'name = "{accelerator}"', "returnPartialSuccess": "true"}
     zones: set[str] = set()
     while True:
@@ -144,7 +146,8 @@ def batch_problems(
 
 
 def check_plan(workflow, warn: Callable[[str], None] | None = None) -> None:
-    """Raise a ZetalabError listing every problem of the planned jobs; warn what cannot be checked."""
+    """Raise a ZetalabError listing every problem of the planned jobs (warn what cannot be
+    checked)."""
     from snakemake.logging import logger
     from snakemake.settings.types import ExecMode
 
@@ -175,7 +178,7 @@ def check_plan(workflow, warn: Callable[[str], None] | None = None) -> None:
                 return zones[gpu]
 
             problems = batch_problems(requests, settings.batch_region, zones_of)
-        except Exception as error:  # noqa: BLE001 - a check we cannot make must not stop the run
+        except Exception as error:
             warn(
                 f"Could not check which GPUs {settings.batch_region} offers ({error}); "
                 "roles/compute.viewer on the project lets the preflight check it"

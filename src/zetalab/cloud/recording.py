@@ -17,8 +17,8 @@ It also plays the service's refusals, so the executor's submission retries run a
 real plugin: a job id that was created before is refused with AlreadyExists (as Batch does),
 `ZETALAB_BATCH_FAIL=429,503,deadline` makes the first create_job calls fail in that order (429
 and 503 create nothing; `deadline` creates the job and then loses the answer), and every job
-whose id or output path contains `ZETALAB_BATCH_REFUSE` is refused (503) on every try. Each try is a record,
-with its `outcome` ("created" or the error's name) and whether it `created` a job.
+whose id or output path contains `ZETALAB_BATCH_REFUSE` is refused (503) on every try. Each try
+is a record, with its `outcome` ("created" or the error's name) and whether it `created` a job.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class RecordingBatchClient:
                 error = {
                     "429": exceptions.ResourceExhausted("Job creation quota exceeded (recorded)"),
                     "503": exceptions.ServiceUnavailable("The service is unavailable (recorded)"),
-                    "deadline": exceptions.DeadlineExceeded("Answer lost after creation (recorded)"),
+                    "deadline": exceptions.DeadlineExceeded("Answer lost (recorded)"),
                 }.get(planned)
             created = error is None or isinstance(error, exceptions.DeadlineExceeded)
             if created:
