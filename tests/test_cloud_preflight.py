@@ -205,6 +205,19 @@ def test_preflight_is_included_before_any_rule():
     assert common < snakefile.index('include: "rules/cloud.smk"') < snakefile.index("rule all")
 
 
+def plan_with_profile(env: dict, workdir: Path) -> subprocess.CompletedProcess:
+    """`snakemake --profile gcp-batch -n`, typed in the repository root."""
+    snakemake = Path(sys.executable).parent / "snakemake"
+    return subprocess.run(
+        [str(snakemake), "--profile", "gcp-batch", "-n", "-d", str(workdir)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_snakemake_with_the_profile_stops_at_parse_time_on_a_bad_region(tmp_path):
     """`snakemake --profile gcp-batch` itself runs the preflight when it reads the Snakefile:
     a bad region stops it with the preflight's message, before any DAG or upload."""
@@ -217,15 +230,7 @@ def test_snakemake_with_the_profile_stops_at_parse_time_on_a_bad_region(tmp_path
     )
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text((REPO / "config" / "config.yaml").read_text())
-    snakemake = Path(sys.executable).parent / "snakemake"
-    proc = subprocess.run(
-        [str(snakemake), "--profile", "gcp-batch", "-n", "-d", str(tmp_path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = plan_with_profile(env, tmp_path)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "ZETALAB_GCP_REGION='mars-north1' is not a Google Cloud region" in output
@@ -273,15 +278,7 @@ def test_no_credentials_is_one_message_naming_the_command(tmp_path):
     for name in ("GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST", "CLOUDSDK_CONFIG"):
         env.pop(name, None)
     env.update(VARS, HOME=str(tmp_path))  # no gcloud application-default credentials here
-    snakemake = Path(sys.executable).parent / "snakemake"
-    proc = subprocess.run(
-        [str(snakemake), "--profile", "gcp-batch", "-n", "-d", str(tmp_path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = plan_with_profile(env, tmp_path)
     output = (proc.stdout + proc.stderr).strip()
     assert proc.returncode == 1
     assert "Traceback" not in output and len(output.splitlines()) <= 2, output
@@ -365,3 +362,8 @@ def test_batch_region_without_a_planned_gpu_is_named_with_regions_that_have_it()
         "run needs, e.g. europe-west4, us-central1"
     ]
     assert batch_problems([("zeros_chunk", {})], "mars-north1", zones_of) == []
+    # a zone of europe-west10 is not one of europe-west1
+    west10 = batch_problems(
+        [("train", {"nvidia_gpu": "g"})], "europe-west1", lambda g: {"europe-west10-a"}
+    )
+    assert len(west10) == 1 and "(regions that have it: europe-west10)" in west10[0]

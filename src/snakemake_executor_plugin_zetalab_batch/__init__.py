@@ -1,4 +1,4 @@
-"""Snakemake executor plugin `zetalab-batch`: the googlebatch plugin (0.5.1) with five fixes.
+"""Snakemake executor plugin `zetalab-batch`: the googlebatch plugin (0.5.1) with seven fixes.
 
 Why a subclass: each fix below is a few lines in the plugin's own hooks, none is reachable
 through a setting, and the plugin is pinned, so a thin subclass registered as its own plugin
@@ -6,8 +6,8 @@ through a setting, and the plugin is pinned, so a thin subclass registered as it
 deepest place that is ours to change. It is selected by `executor: zetalab-batch` in
 profiles/gcp-batch/config.yaml. It imports nothing from zetalab: Snakemake imports every
 plugin when it starts, and the Snakefile must stay free to import zetalab from the sources it
-was deployed with. Everything else (the request, Cloud Logging, status
-polling, cancellation) is the pinned plugin's code, unchanged. What it fixes, in plugin 0.5.1:
+was deployed with. Everything else (the request, the calls to the Batch and Logging clients)
+is the pinned plugin's code, unchanged. What it fixes, in plugin 0.5.1:
 
 1. Exit status. The plugin writes the job's command into /tmp/workdir/entrypoint.sh followed
    by two `pip install`s (command.py, `write_entrypoint`), so the script's status is the last
