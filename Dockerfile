@@ -2,12 +2,17 @@
 # two images built from this file, both with this project installed at exactly the versions of
 # pyproject.toml (all other packages at the versions of requirements.lock):
 #   cpu  (`--target cpu`): python:3.11-slim and the CPU build of torch, ~1.5 GB; every CPU rule.
-#   gpu  (the last stage, the default): CUDA runtime and the CUDA build of torch; GPU rules only.
+#   gpu  (the last stage, the default): torch's CUDA 12.6 build (cu126, from PyTorch's index), which
+#        runs on NVIDIA drivers >= 525.60.13; the PyPI wheel is CUDA 13 and needs an R580 driver,
+#        which Batch's Container-Optimized OS need not install (docs/cloud.md, "GPU driver and CUDA").
 # The profile names them $ZETALAB_IMAGE_REPO/worker-{cpu,gpu}:src-<hash of src/, pyproject.toml,
 # requirements.lock and this file>; `python -m zetalab.cloud.images build` builds and pushes
-# both under those names (docs/cloud.md). tests/test_environments.py checks this file.
+# both under those names, for linux/amd64 (docs/cloud.md). tests/test_environments.py checks
+# this file.
 ARG CPU_IMAGE=python:3.11-slim-bookworm
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
+# CUDA of the GPU stage: base image and torch wheel variant must name the same CUDA release.
+ARG CUDA_IMAGE=nvidia/cuda:12.6.3-base-ubuntu22.04
+ARG TORCH_CUDA=cu126
 ARG PYTHON_VERSION=3.11
 ARG PIP_VERSION=25.3
 ARG TORCH_VERSION=2.13.0
@@ -53,6 +58,7 @@ FROM ${CUDA_IMAGE}
 ARG PYTHON_VERSION
 ARG PIP_VERSION
 ARG TORCH_VERSION
+ARG TORCH_CUDA
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -75,14 +81,16 @@ WORKDIR /opt/zetalab
 COPY pyproject.toml requirements.lock README.md ./
 COPY src ./src
 
-# requirements.lock pins torch by version, so the worker takes the CUDA build of that version
-# from PyPI; every package is constrained by the lock, so `pip install .` resolves to exactly
-# the pinned versions.
+# torch first, from PyTorch's cu126 index (its version 2.13.0+cu126 satisfies the lock's
+# torch==2.13.0, so the project install keeps it); the build fails unless torch reports the
+# base image's CUDA. The base image's CUDA libraries are not what torch loads (the wheel brings
+# its own): it sets the driver's library path that Batch mounts into the container.
 RUN cp requirements.lock /tmp/constraints.txt \
  && python -m pip install "pip==${PIP_VERSION}" \
+ && python -m pip install --index-url "https://download.pytorch.org/whl/${TORCH_CUDA}" "torch==${TORCH_VERSION}" \
  && python -m pip install -c /tmp/constraints.txt . \
  && python -m pip check \
- && python -c "import torch, zetalab; assert torch.__version__.split('+')[0] == '${TORCH_VERSION}' and torch.version.cuda"
+ && python -c "import os, torch, zetalab; cuda = os.environ['CUDA_VERSION'].rsplit('.', 1)[0]; assert torch.__version__ == '${TORCH_VERSION}+${TORCH_CUDA}' and torch.version.cuda == cuda, (torch.__version__, torch.version.cuda, cuda)"
 
 WORKDIR /tmp/workdir
 CMD ["bash"]

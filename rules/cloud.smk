@@ -7,13 +7,25 @@
 # 2. The Odlyzko reference table travels with zeros_check through storage on runs without a
 #    shared file system (a local rule copies it into the bucket; zeros_check declares it).
 # 3. `snakemake --profile gcp-batch gpu_smoke`: what torch sees on each GPU machine type.
+# 4. Before the first job is submitted (onstart, after the DAG is built): the planned jobs'
+#    GPUs exist in the Batch region; on SLURM their partitions exist, GPU-class rules have a
+#    gres, and the account is unambiguous (zetalab.cloud.plan).
 from zetalab.cloud.gpu import GPU_MACHINES
+from zetalab.cloud.plan import check_plan
 from zetalab.cloud.preflight import run_for_workflow
 
 try:
     run_for_workflow(workflow)
 except ZetalabError as error:
     raise WorkflowError(str(error)) from None
+
+
+onstart:
+    try:
+        check_plan(workflow)
+    except ZetalabError as error:
+        raise WorkflowError(str(error)) from None
+
 
 ODLYZKO_TABLE = config["zeros"]["odlyzko_table"]
 # Workers that share no file system with this machine (default storage) get the table as a
@@ -66,3 +78,16 @@ rule gpu_smoke:
         "../envs/learning.yaml"
     script:
         "../scripts/gpu_smoke_summary.py"
+
+
+rule cloud_retry_check:
+    """Fails on purpose (exit 1) as a spot job: Batch must run it exactly once (docs/cloud.md,
+    First run: checklist). Each try prints Batch's retry counter to the job's log."""
+    output:
+        "results/cloud/retry_check.txt",
+    log:
+        "logs/cloud/retry_check.log",
+    conda:
+        "../envs/zeros.yaml"
+    shell:
+        'echo "zetalab retry check: attempt ${{BATCH_TASK_RETRY_ATTEMPT:-unset}}" | tee {log}; exit 1'

@@ -7,11 +7,12 @@ log_to(snakemake.log[0])
 import json
 import logging
 
-from zetalab.cloud.gpu import smoke_report
+from zetalab.cloud.gpu import smoke_report, smoke_summary
 from zetalab.io import write_json_atomic
 
 report = smoke_report(snakemake.wildcards.machine, threads=snakemake.threads)
-logging.getLogger("gpu_smoke").info("%s", json.dumps(report, indent=2))
+print(smoke_summary(report), flush=True)  # the job's own output: the Batch/SLURM log
+logging.getLogger("gpu_smoke").info("%s\n%s", smoke_summary(report), json.dumps(report, indent=2))
 if report["problem"]:
     raise SystemExit(f"gpu_smoke {snakemake.wildcards.machine}: {report['problem']}")
 write_json_atomic(snakemake.output[0], report)

@@ -79,3 +79,38 @@ def test_gpu_names_match_the_accelerators():
     assert gpu._names_match("nvidia-tesla-a100", "NVIDIA A100-SXM4-40GB")
     assert gpu._names_match("nvidia-l4", "NVIDIA L4")
     assert not gpu._names_match("nvidia-l4", "Tesla T4")
+
+
+def test_driver_older_than_torchs_cuda_needs_is_named_with_both_versions():
+    # CUDA 13 (PyPI's torch 2.13.0) needs R580; cu126 runs on R525 and newer
+    problem = gpu.driver_problem("570.172.08", "13.0")
+    assert "NVIDIA driver 570.172.08 is older than 580.65.06" in problem
+    assert "torch's CUDA 13.0" in problem and "cu126" in problem
+    assert gpu.driver_problem("580.65.06", "13.0") is None
+    assert gpu.driver_problem("535.104.05", "12.6") is None
+    assert "older than 525.60.13" in gpu.driver_problem("470.256.02", "12.6")
+    assert gpu.driver_problem(None, "12.6") is None and gpu.driver_problem("535.1", None) is None
+
+
+def test_driver_version_falls_back_to_the_kernel_module(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi
+    proc = tmp_path / "version"
+    proc.write_text(
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.216.03  Wed Oct 30 2024\n"
+        "GCC version:  gcc version 12.2.0\n"
+    )
+    assert gpu._driver_version(str(proc)) == "535.216.03"
+    assert gpu._driver_version(str(tmp_path / "absent")) is None
+
+
+def test_smoke_report_fails_on_a_driver_too_old_for_torchs_cuda(clean_env, monkeypatch):
+    monkeypatch.setattr(gpu, "_driver_version", lambda: "570.172.08")
+    monkeypatch.setattr(torch.version, "cuda", "13.0")
+    report = gpu.smoke_report("a2-highgpu-1g", threads=1)
+    assert report["driver"] == "570.172.08" and report["torch_cuda"] == "13.0"
+    assert report["problem"].startswith("NVIDIA driver 570.172.08 is older than 580.65.06")
+    line = gpu.smoke_summary(report)
+    assert line == (
+        f"a2-highgpu-1g: driver 570.172.08, torch {torch.__version__} "
+        "(torch.version.cuda 13.0), GPU none"
+    )

@@ -51,9 +51,11 @@ def test_image_names_and_the_unset_repository():
 def test_build_commands_build_the_cpu_stage_and_the_default_gpu_stage():
     named = images.worker_images("r.example/p")
     commands = images.build_commands(named)
-    assert commands[0][:4] == ["docker", "build", "--target", "cpu"] and named.cpu in commands[0]
+    # Batch runs x86 VMs: both images are built for linux/amd64 whatever the build machine is
+    amd64 = ["docker", "build", "--platform", "linux/amd64"]
+    assert commands[0][:6] == [*amd64, "--target", "cpu"] and named.cpu in commands[0]
     assert commands[1] == ["docker", "push", named.cpu]
-    assert "--target" not in commands[2] and named.gpu in commands[2]
+    assert commands[2][:4] == amd64 and "--target" not in commands[2] and named.gpu in commands[2]
     dockerfile = (REPO / "Dockerfile").read_text()
     assert "FROM ${CPU_IMAGE} AS cpu" in dockerfile
     assert dockerfile.rstrip().splitlines()[-1] == 'CMD ["bash"]'

@@ -40,10 +40,19 @@ COMPLETE = CloudSettings(
 )
 
 
+# What `gcloud auth application-default login` leaves behind (no network needed to load it).
+ADC = (
+    '{"type": "authorized_user", "client_id": "zl-test.apps.googleusercontent.com", '
+    '"client_secret": "zl-test", "refresh_token": "zl-test"}'
+)
+
+
 @pytest.fixture
-def cloud_env(monkeypatch):
-    """All four variables set; tests delete the one they are about."""
+def cloud_env(monkeypatch, tmp_path):
+    """All four variables set, and credentials; tests delete the one they are about."""
     monkeypatch.chdir(REPO)  # `--profile gcp-batch` is found in the working directory
+    (tmp_path / "adc.json").write_text(ADC)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "adc.json"))
     for plugin in ("GOOGLEBATCH", "ZETALAB_BATCH"):
         for name in ("PROJECT", "REGION"):
             monkeypatch.delenv(f"SNAKEMAKE_{plugin}_{name}", raising=False)
@@ -196,6 +205,19 @@ def test_preflight_is_included_before_any_rule():
     assert common < snakefile.index('include: "rules/cloud.smk"') < snakefile.index("rule all")
 
 
+def plan_with_profile(env: dict, workdir: Path) -> subprocess.CompletedProcess:
+    """`snakemake --profile gcp-batch -n`, typed in the repository root."""
+    snakemake = Path(sys.executable).parent / "snakemake"
+    return subprocess.run(
+        [str(snakemake), "--profile", "gcp-batch", "-n", "-d", str(workdir)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_snakemake_with_the_profile_stops_at_parse_time_on_a_bad_region(tmp_path):
     """`snakemake --profile gcp-batch` itself runs the preflight when it reads the Snakefile:
     a bad region stops it with the preflight's message, before any DAG or upload."""
@@ -208,15 +230,7 @@ def test_snakemake_with_the_profile_stops_at_parse_time_on_a_bad_region(tmp_path
     )
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text((REPO / "config" / "config.yaml").read_text())
-    snakemake = Path(sys.executable).parent / "snakemake"
-    proc = subprocess.run(
-        [str(snakemake), "--profile", "gcp-batch", "-n", "-d", str(tmp_path)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = plan_with_profile(env, tmp_path)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "ZETALAB_GCP_REGION='mars-north1' is not a Google Cloud region" in output
@@ -257,9 +271,99 @@ def test_forbidden_bucket_names_the_roles_to_grant(monkeypatch, message, advice)
         assert role in text
 
 
+def test_no_credentials_is_one_message_naming_the_command(tmp_path):
+    """Without Google credentials `snakemake --profile gcp-batch -n` used to end in the GCS
+    plugin's 49-line DefaultCredentialsError traceback; the profile now stops first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZETALAB_", "SNAKEMAKE_"))}
+    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST", "CLOUDSDK_CONFIG"):
+        env.pop(name, None)
+    env.update(VARS, HOME=str(tmp_path))  # no gcloud application-default credentials here
+    proc = plan_with_profile(env, tmp_path)
+    output = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode == 1
+    assert "Traceback" not in output and len(output.splitlines()) <= 2, output
+    assert "zetalab: no Google Cloud credentials on this machine" in output
+    assert "Run `gcloud auth application-default login`" in output
+
+
+def test_credentials_check_names_googles_reason_and_spares_emulated_runs():
+    from google.auth.exceptions import DefaultCredentialsError
+
+    def missing():
+        raise DefaultCredentialsError("File /x.json was not found. More text")
+
+    assert preflight.credentials_problem({}, missing) == "File /x.json was not found"
+    assert preflight.credentials_problem({"STORAGE_EMULATOR_HOST": "h"}, missing) is None
+    assert preflight.credentials_problem({}, lambda: ("creds", "p")) is None
+
+
 def test_missing_reference_table_is_refused_for_cloud_runs(tmp_path):
     config = {"zeros": {"odlyzko_table": "../shared/data/odlyzko_zeros1.txt"}}
     problems = preflight.reference_problems(config, tmp_path)
     assert len(problems) == 1 and "zeros.odlyzko_table" in problems[0]
     (tmp_path / "table.txt").write_text("14.134725142\n")
     assert preflight.reference_problems({"zeros": {"odlyzko_table": "table.txt"}}, tmp_path) == []
+
+
+class FakeCompute:
+    """Compute Engine's aggregated acceleratorTypes list, two pages."""
+
+    def __init__(self, zones_by_gpu):
+        self.zones_by_gpu = zones_by_gpu
+        self.calls = []
+
+    def get(self, url, params=None, timeout=None):
+        self.calls.append(params)
+        gpu = params["filter"].split('"')[1]
+        zones = self.zones_by_gpu.get(gpu, [])
+        page = int(params.get("pageToken", 0))
+        chunk = zones[page : page + 2]
+        items = {f"zones/{z}": {"acceleratorTypes": [{"name": gpu}]} for z in chunk}
+        items["zones/xx-none1-a"] = {"warning": {"code": "NO_RESULTS_ON_PAGE"}}
+        data = {"items": items}
+        if page + 2 < len(zones):
+            data["nextPageToken"] = str(page + 2)
+
+        class Response:
+            def raise_for_status(self):
+                return None
+
+            def json(self):
+                return data
+
+        return Response()
+
+
+def test_batch_region_without_a_planned_gpu_is_named_with_regions_that_have_it():
+    from zetalab.cloud.plan import accelerator_zones, batch_problems
+
+    compute = FakeCompute({
+        "nvidia-l4": ["europe-west4-a", "europe-west1-b", "us-central1-a"],
+        "nvidia-a100-80gb": ["us-central1-c", "europe-west4-a"],
+    })  # fmt: skip
+    assert accelerator_zones("p", "nvidia-l4", compute) == {
+        "europe-west4-a", "europe-west1-b", "us-central1-a"
+    }  # fmt: skip
+    assert len(compute.calls) == 2  # followed the page token
+
+    def zones_of(gpu):
+        return accelerator_zones("p", gpu, compute)
+
+    requests = [
+        ("train", {"nvidia_gpu": "nvidia-a100-80gb"}),
+        ("train", {"nvidia_gpu": "nvidia-l4"}),
+        ("zeros_chunk", {}),
+    ]
+    assert batch_problems(requests, "europe-west4", zones_of) == []
+    problems = batch_problems(requests, "europe-west1", zones_of)
+    assert problems == [
+        "nvidia-a100-80gb (rules train) is not offered in ZETALAB_GCP_REGION=europe-west1 "
+        "(regions that have it: europe-west4, us-central1); choose a region with every GPU the "
+        "run needs, e.g. europe-west4, us-central1"
+    ]
+    assert batch_problems([("zeros_chunk", {})], "mars-north1", zones_of) == []
+    # a zone of europe-west10 is not one of europe-west1
+    west10 = batch_problems(
+        [("train", {"nvidia_gpu": "g"})], "europe-west1", lambda g: {"europe-west10-a"}
+    )
+    assert len(west10) == 1 and "(regions that have it: europe-west10)" in west10[0]

@@ -18,7 +18,6 @@ import yaml
 from snakemake_executor_plugin_zetalab_batch import (
     CHECKPOINT_PROJECT_VAR,
     CHECKPOINT_STORE_VAR,
-    JOB_EXIT_CODES,
     PREEMPTION_EXIT_CODES,
     REQUIRE_CUDA_VAR,
 )
@@ -314,23 +313,43 @@ def test_batch_requests_per_rule(default_run):
         assert container["volumes"] == ["/mnt/disks/scratch:/tmp/workdir"], where
 
 
+def lifecycle_shape(records) -> dict:
+    """Per recorded job: its retries and lifecycle policies, plus the run's job-id figures."""
+    policies = [len(t.get("lifecyclePolicies", [])) for t in map(_task, records)]
+    ids = [r["request"]["jobId"] for r in records]
+    return {"policies_per_task": sorted(set(policies)), "jobs": len(ids),
+            "distinct_ids": len(set(ids))}  # fmt: skip
+
+
+def _task(record) -> dict:
+    return record["request"]["job"]["taskGroups"][0]["taskSpec"]
+
+
 @pytest.mark.slow
 def test_only_preemptible_jobs_are_retried_and_only_on_preemption(default_run):
+    """At most one lifecycle policy per task (the v1 API: "Currently we only support one
+    lifecycle policy"): RETRY_TASK on the preemption code, bounded retries; every job id of
+    the run distinct."""
     records, _, _, _ = default_run
+    assert all(r["outcome"] == "created" for r in records)
+    shape = lifecycle_shape(records)
+    assert shape["policies_per_task"] in ([0, 1], [1], [0])
+    assert shape["distinct_ids"] == shape["jobs"] == len(records)
+    for record in records:
+        assert re.fullmatch(r"[a-z][a-z0-9-]{0,61}[a-z0-9]", record["request"]["jobId"])
     for record in _one_per_kind(records):
         rule, wildcards = record["rule"], record["wildcards"]
         spot = expected_for(rule, wildcards)[4]
-        task = record["request"]["job"]["taskGroups"][0]["taskSpec"]
+        task = _task(record)
         where = f"{rule} {wildcards}"
         if not spot:
             assert task.get("maxRetryCount", 0) == 0, where
             assert not task.get("lifecyclePolicies"), where
             continue
         assert task["maxRetryCount"] == 3, where
-        policies = {p["action"]: p["actionCondition"]["exitCodes"] for p in
-                    task["lifecyclePolicies"]}  # fmt: skip
-        assert policies["FAIL_TASK"] == list(JOB_EXIT_CODES), where
-        assert policies["RETRY_TASK"] == list(PREEMPTION_EXIT_CODES), where
+        assert task["lifecyclePolicies"] == [
+            {"action": "RETRY_TASK", "actionCondition": {"exitCodes": list(PREEMPTION_EXIT_CODES)}}
+        ], where
 
 
 @pytest.mark.slow
@@ -453,3 +472,63 @@ def test_gpu_smoke_runs_one_job_per_gpu_machine_in_the_gpu_image(emulator, bucke
         assert record["threads"] == cores
         assert "ZETALAB_REQUIRE_CUDA=1" in _command(record)
         assert policy.get("provisioningModel", "PROVISIONING_MODEL_UNSPECIFIED") != "PREEMPTIBLE"
+
+
+@pytest.mark.slow
+def test_submission_errors_are_retried_and_a_failed_submission_fails_only_its_job(
+    emulator, bucket, tmp_path
+):
+    """The first create_job calls answer 429, 503 and a lost deadline; the retries get every
+    job through (the one whose answer was lost is found, not created twice), while the job
+    the service refuses on every try fails alone and the others complete (--keep-going)."""
+    work = workdir(tmp_path)
+    env = cloud_env(
+        emulator,
+        bucket,
+        tmp_path,
+        ZETALAB_BATCH_MATERIALIZE="1",
+        ZETALAB_BATCH_FAIL="429,503,deadline",
+        ZETALAB_BATCH_REFUSE="a2-highgpu-1g",
+    )
+    targets = [f"results/cloud/gpu_smoke/{machine}.json" for machine in gpu.GPU_MACHINES]
+    proc = snakemake(
+        [*targets, "--profile", "gcp-batch", "-d", str(work), "--seconds-between-status-checks",
+         "0", "--zetalab-batch-submit-attempts", "4", "--zetalab-batch-submit-backoff-seconds",
+         "0.05"], env)  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    records = read_records(tmp_path / "requests.jsonl")
+    outcomes = [r["outcome"] for r in records]
+    refused = [r for r in records if r["wildcards"]["machine"] == "a2-highgpu-1g"]
+    assert [r["outcome"] for r in refused] == ["ServiceUnavailable"] * 4
+    assert "could not be submitted in 4 tries" in out
+    others = [r for r in records if r not in refused]
+    assert sorted(o for o in (r["outcome"] for r in others) if o != "created") == sorted(
+        ["ResourceExhausted", "ServiceUnavailable", "DeadlineExceeded", "AlreadyExists"]
+    ), outcomes
+    created = {r["request"]["jobId"] for r in records if r["created"]}
+    assert len(created) == 2  # each good job exactly once, though one answer was lost
+    stored = blobs(emulator, bucket)
+    for machine in ("a2-ultragpu-1g", "g2-standard-8"):
+        assert f"zetalab/results/cloud/gpu_smoke/{machine}.json" in stored
+    assert "zetalab/results/cloud/gpu_smoke/a2-highgpu-1g.json" not in stored
+
+
+@pytest.mark.slow
+def test_first_run_retry_check_is_a_spot_job_that_fails_once(emulator, bucket, tmp_path):
+    """The checklist's deliberately failing job: spot, 3 retries allowed, the one lifecycle
+    policy, and a command that exits 1 (which Batch must not retry)."""
+    work = workdir(tmp_path)
+    env = cloud_env(emulator, bucket, tmp_path, ZETALAB_BATCH_MATERIALIZE="1")
+    proc = snakemake(
+        ["results/cloud/retry_check.txt", "--profile", "gcp-batch", "-d", str(work),
+         "--seconds-between-status-checks", "0"], env)  # fmt: skip
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]  # the recorder "succeeds"
+    (record,) = read_records(tmp_path / "requests.jsonl")
+    task = _task(record)
+    policy = record["request"]["job"]["allocationPolicy"]["instances"][0]["policy"]
+    assert policy["provisioningModel"] == "PREEMPTIBLE" and task["maxRetryCount"] == 3
+    assert task["lifecyclePolicies"] == [
+        {"action": "RETRY_TASK", "actionCondition": {"exitCodes": [50001]}}
+    ]
+    assert "--target-jobs" in _command(record) and "cloud_retry_check" in _command(record)

@@ -48,6 +48,9 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+TORCH_CUDA_INDEX = "--extra-index-url https://download.pytorch.org/whl/cu126"
+
+
 def pyproject_pins() -> dict[str, str]:
     data = tomllib.loads((REPO / "pyproject.toml").read_text())
     pins = {}
@@ -110,7 +113,7 @@ def test_env_is_pinned_and_consistent_with_pyproject(family):
     allowed = {**lock_pins(), **pyproject_pins()}
     pinned = {}
     for entry in env_pip_section(env):
-        if entry.startswith("-e "):
+        if entry.startswith("-e ") or entry == TORCH_CUDA_INDEX:
             continue
         match = PIN.match(entry)
         assert match, f"envs/{family}.yaml: {entry!r} is not an exact pin"
@@ -122,6 +125,8 @@ def test_env_is_pinned_and_consistent_with_pyproject(family):
         pinned[name] = version
     missing = FAMILY_NEEDS[family] - set(pinned)
     assert not missing, f"envs/{family}.yaml lacks {sorted(missing)}"
+    # an env with torch takes the GPU image's CUDA build (cu126), not PyPI's CUDA 13 wheel
+    assert (TORCH_CUDA_INDEX in env_pip_section(env)) == ("torch" in pinned), family
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -161,7 +166,11 @@ def docker_arg(name: str) -> str:
 
 def test_dockerfile_base_python_and_torch_match_pyproject():
     assert re.search(r"^FROM \$\{CUDA_IMAGE\}$", dockerfile(), re.M)
-    assert re.fullmatch(r"nvidia/cuda:[\d.]+-cudnn-runtime-ubuntu[\d.]+", docker_arg("CUDA_IMAGE"))
+    image = docker_arg("CUDA_IMAGE")
+    cuda = re.fullmatch(r"nvidia/cuda:(\d+)\.(\d+)\.\d+-base-ubuntu[\d.]+", image)
+    assert cuda, image
+    # torch's wheel variant is the base image's CUDA (cu126 <-> 12.6), the one the docs name
+    assert docker_arg("TORCH_CUDA") == f"cu{cuda.group(1)}{cuda.group(2)}" == "cu126"
     assert docker_arg("PYTHON_VERSION") == requires_python()
     assert docker_arg("TORCH_VERSION") == pyproject_pins()["torch"]
     makefile_pip = re.search(r"pip==([\d.]+)", (REPO / "Makefile").read_text()).group(1)
@@ -187,8 +196,12 @@ def test_dockerfile_installs_only_pinned_packages():
                 assert args[i + 1] == "/tmp/constraints.txt"
                 i += 2
                 continue
-            if arg == "--index-url":  # the CPU image's torch: PyTorch's CPU wheel index only
-                assert args[i + 1] == "https://download.pytorch.org/whl/cpu"
+            if arg == "--index-url":  # torch only, from PyTorch's CPU or the GPU stage's CUDA index
+                assert args[i + 1].strip("\"'") in (
+                    "https://download.pytorch.org/whl/cpu",
+                    "https://download.pytorch.org/whl/${TORCH_CUDA}",
+                )
+                assert args[i + 2 :] == ['"torch==${TORCH_VERSION}"'], command
                 i += 2
                 continue
             assert arg == "." or re.fullmatch(r"[A-Za-z0-9._-]+==\S+", arg), (

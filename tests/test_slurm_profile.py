@@ -130,12 +130,17 @@ elif NAME in ("sacct", "squeue"):
 elif NAME == "scontrol":
     record()
     print("MinJobAge               = 300 sec\nMaxArraySize            = 1001")
-elif NAME == "sinfo":
+elif NAME == "sinfo":  # -h: no header; the default partition carries a `*`
     record()
-    print("PARTITION\ncpu*\ngpu\ngpu-large")
+    partitions = os.environ.get("STUB_SLURM_PARTITIONS", "cpu*,gpu,gpu-large").split(",")
+    print("\n".join(([] if "-h" in ARGS else ["PARTITION"]) + partitions))
 elif NAME in ("sacctmgr", "sshare"):
     record()
-    print("zetalab")
+    accounts = os.environ.get("STUB_SLURM_ACCOUNTS", "zetalab").split(",")
+    if any(a.lower() == "format=defaultaccount" for a in ARGS):
+        print(os.environ.get("STUB_SLURM_DEFAULT_ACCOUNT", accounts[0]))
+    else:
+        print("\n".join(accounts))
 elif NAME == "scancel":
     record()
     for jobid in ARGS:
@@ -182,6 +187,17 @@ def fast_profile(tmp_path: Path) -> Path:
     return profile
 
 
+# The cluster's names as a user sets them (README); a test drops one by passing it as None.
+CLUSTER_SETTINGS = {
+    "ZETALAB_SLURM_ACCOUNT": "zetalab",
+    "ZETALAB_SLURM_CPU_PARTITION": "cpu",
+    "ZETALAB_SLURM_GPU_PARTITION": "gpu",
+    "ZETALAB_SLURM_GPU_LARGE_PARTITION": "gpu-large",
+    "ZETALAB_SLURM_A100_GRES": "gpu:a100:1",
+    "ZETALAB_SLURM_GPU_LARGE_GRES": "gpu:a100_80g:1",
+}
+
+
 def run(args: list[str], cluster, tmp_path: Path, timeout: int = 240, **env_extra):
     bin_dir, state = cluster
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZETALAB_", "SNAKEMAKE_"))}
@@ -189,10 +205,9 @@ def run(args: list[str], cluster, tmp_path: Path, timeout: int = 240, **env_extr
     env.update(
         PATH=f"{bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
         STUB_SLURM_STATE=str(state),
-        ZETALAB_SLURM_ACCOUNT="zetalab",
-        ZETALAB_SLURM_GPU_LARGE_PARTITION="gpu-large",  # the other names keep their defaults
-        **env_extra,
     )
+    env.update({**CLUSTER_SETTINGS, **env_extra})
+    env = {k: v for k, v in env.items() if v is not None}
     cmd = [str(Path(sys.executable).parent / "snakemake"), "--profile", str(fast_profile(tmp_path))]
     return subprocess.run(
         [*cmd, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
@@ -324,16 +339,75 @@ def test_a_small_workflow_completes_through_the_executor(cluster, tmp_path, odly
 @pytest.mark.slow
 def test_gpu_rule_without_cuda_fails_clearly_on_the_cluster(cluster, tmp_path):
     """A GPU job on a node where torch sees no CUDA (this machine): the smoke job fails with
-    the reason instead of running on the CPU."""
+    the reason instead of running on the CPU. No partition and no account are set here: the
+    job goes to the partition sinfo marks as the default, under the account sacctmgr names as
+    the user's default (not the plugin's broken sacct guess), with the generic gres."""
     work = workdir(tmp_path)
     target = "results/cloud/gpu_smoke/g2-standard-8.json"
-    proc = run([target, "-d", str(work)], cluster, tmp_path)
+    unset = {name: None for name in CLUSTER_SETTINGS if name != "ZETALAB_SLURM_A100_GRES"}
+    proc = run(
+        [target, "-d", str(work)],
+        cluster,
+        tmp_path,
+        **unset,
+        STUB_SLURM_PARTITIONS="short,long*,gpu",
+        STUB_SLURM_ACCOUNTS="proj-a,proj-b",
+        STUB_SLURM_DEFAULT_ACCOUNT="proj-b",
+    )
     assert proc.returncode != 0
     request = sbatch_request(calls(cluster[1], "sbatch")[0])
-    assert (request["partition"], request["gres"], request["cpus"]) == ("gpu", "gpu:1", 8)
+    assert (request["partition"], request["gres"], request["cpus"]) == ("long", "gpu:1", 8)
+    assert request["account"] == "proj-b"
     log = (work / "logs/cloud/gpu_smoke/g2-standard-8.log").read_text()
     assert "torch sees no CUDA device" in log
     assert not (work / target).exists()
+
+
+def _plan_refused(proc, cluster) -> str:
+    """The run stopped before any sbatch, with zetalab's message; returns the output."""
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-3000:]
+    assert "nothing was submitted" in out, out[-3000:]
+    assert not calls(cluster[1], "sbatch"), "a job was submitted"
+    assert "Traceback" not in out, out[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_gpu_class_without_gres_and_unknown_partition_stop_before_any_job(cluster, tmp_path):
+    """Study S needs an A100-class GPU: without ZETALAB_SLURM_A100_GRES the run names that
+    variable; a partition sinfo does not list is named with the ones it does list."""
+    work = workdir(tmp_path)
+    targets = ["results/cloud/gpu_smoke/a2-highgpu-1g.json"]
+    proc = run(
+        [*targets, "-d", str(work)],
+        cluster,
+        tmp_path,
+        ZETALAB_SLURM_A100_GRES=None,
+        ZETALAB_SLURM_GPU_PARTITION="gpu-a100",
+    )
+    out = _plan_refused(proc, cluster)
+    assert "rules gpu_smoke_device need a GPU of a specific class" in out
+    assert "ZETALAB_SLURM_A100_GRES is not set" in out
+    assert "partition 'gpu-a100' (rules gpu_smoke_device) is not one that sinfo lists" in out
+    assert "(cpu, gpu, gpu-large): set ZETALAB_SLURM_GPU_PARTITION" in out
+
+
+@pytest.mark.slow
+def test_several_accounts_and_no_default_stop_before_any_job(cluster, tmp_path):
+    work = workdir(tmp_path)
+    target = "results/cloud/gpu_smoke/g2-standard-8.json"
+    proc = run(
+        [target, "-d", str(work)],
+        cluster,
+        tmp_path,
+        ZETALAB_SLURM_ACCOUNT=None,
+        STUB_SLURM_ACCOUNTS="proj-a,proj-b",
+        STUB_SLURM_DEFAULT_ACCOUNT="",
+    )
+    out = _plan_refused(proc, cluster)
+    assert "several SLURM accounts (proj-a, proj-b) and no default one" in out
+    assert "export ZETALAB_SLURM_ACCOUNT=" in out
 
 
 def test_every_stubbed_command_is_one_the_plugin_calls():
@@ -347,3 +421,50 @@ def test_every_stubbed_command_is_one_the_plugin_calls():
     for name in COMMANDS:
         assert re.search(rf"[\"'\s]{name}[\s\"']", sources), name
     assert shlex.split("sacct -X")  # (shlex is what the plugin uses to split its commands)
+
+
+def fake_cluster(answers: dict[str, str | None]):
+    """A runner for zetalab.cloud.slurm: the answer of the first key found in the command."""
+
+    def run(command):
+        text = " ".join(command)
+        return next((out for key, out in answers.items() if key in text), None)
+
+    return run
+
+
+def test_account_is_the_users_default_else_their_only_one():
+    from zetalab.cloud.slurm import find_account
+
+    assert find_account(fake_cluster({"DefaultAccount": "grp\n"}), "u") == "grp"
+    only = {"DefaultAccount": "\n", "associations": "proj-a\nproj-a\n"}
+    assert find_account(fake_cluster(only), "u") == "proj-a"
+    several = {"DefaultAccount": "", "associations": "proj-a\nproj-b\n"}
+    assert find_account(fake_cluster(several), "u") is None
+    assert find_account(fake_cluster({}), "u") is None  # no sacctmgr: no accounting
+
+
+def test_plan_problems_name_the_variable_to_set():
+    from zetalab.cloud.plan import slurm_problems
+
+    requests = [
+        ("spectral_train", {"gres": "$ZETALAB_SLURM_A100_GRES", "slurm_partition": "gpu"}),
+        ("train", {"gres": "gpu:1", "slurm_partition": "gpu"}),
+        ("zeros_chunk", {"slurm_partition": ""}),  # the cluster's default partition
+    ]
+    problems = slurm_problems(requests, {"cpu", "gpu"}, lambda: ["a"])
+    assert problems == [
+        "rules spectral_train need a GPU of a specific class, and ZETALAB_SLURM_A100_GRES is "
+        'not set: export ZETALAB_SLURM_A100_GRES=<gres>, e.g. gpu:a100:1 (`sinfo -o "%P %G"` '
+        "lists the cluster's gres)"
+    ]
+    assert (
+        "partition 'gpu' (rules spectral_train, train)"
+        in slurm_problems(requests, {"cpu"}, lambda: [])[1]
+    )
+    assert len(slurm_problems(requests, None, lambda: [])) == 1  # sinfo unavailable: unchecked
+    accounted = [("train", {"gres": "gpu:1", "slurm_account": "a"})]
+    assert slurm_problems(accounted, None, lambda: ["a", "b"]) == []
+    ambiguous = slurm_problems([("train", {"gres": "gpu:1"})], None, lambda: ["a", "b"])
+    assert ambiguous and "several SLURM accounts (a, b)" in ambiguous[0]
+    assert slurm_problems([("train", {})], None, lambda: ["a", "b"], no_account=True) == []

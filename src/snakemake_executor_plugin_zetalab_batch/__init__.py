@@ -1,4 +1,4 @@
-"""Snakemake executor plugin `zetalab-batch`: the googlebatch plugin (0.5.1) with five fixes.
+"""Snakemake executor plugin `zetalab-batch`: the googlebatch plugin (0.5.1) with seven fixes.
 
 Why a subclass: each fix below is a few lines in the plugin's own hooks, none is reachable
 through a setting, and the plugin is pinned, so a thin subclass registered as its own plugin
@@ -6,8 +6,8 @@ through a setting, and the plugin is pinned, so a thin subclass registered as it
 deepest place that is ours to change. It is selected by `executor: zetalab-batch` in
 profiles/gcp-batch/config.yaml. It imports nothing from zetalab: Snakemake imports every
 plugin when it starts, and the Snakefile must stay free to import zetalab from the sources it
-was deployed with. Everything else (the request, Cloud Logging, status
-polling, cancellation) is the pinned plugin's code, unchanged. What it fixes, in plugin 0.5.1:
+was deployed with. Everything else (the request, the calls to the Batch and Logging clients)
+is the pinned plugin's code, unchanged. What it fixes, in plugin 0.5.1:
 
 1. Exit status. The plugin writes the job's command into /tmp/workdir/entrypoint.sh followed
    by two `pip install`s (command.py, `write_entrypoint`), so the script's status is the last
@@ -16,9 +16,10 @@ polling, cancellation) is the pinned plugin's code, unchanged. What it fixes, in
    the job's.
 2. Retries. The plugin retries every job `retry_count` times (default 1) on any exit code and
    sets `preemptible-retries` on the task after copying it into the job, so they are lost.
-   Here only jobs of `preemptible-rules` are retried (`preemptible-retries` times), and a
-   lifecycle policy fails the task at once on every exit code the job itself can return
-   (1-255): only Batch's own codes (50001 preempted, 50002 VM lost) lead to a retry.
+   Here only jobs of `preemptible-rules` get `max_retry_count` (`preemptible-retries`, 0 to
+   10), with one lifecycle policy, RETRY_TASK on Batch's preemption exit code 50001: by the
+   RETRY_TASK action's documented semantics every other exit code fails the task at once
+   (docs/cloud.md quotes the two passages of the API docs and says which one this relies on).
 3. Scratch. On Container-Optimized OS /tmp is in RAM, and the plugin runs the job in the
    host's /tmp/workdir. Here a persistent disk (`googlebatch_scratch_disk_gb`, pd-balanced) is
    attached and mounted at /mnt/disks/scratch, which the container sees as /tmp/workdir.
@@ -28,8 +29,16 @@ polling, cancellation) is the pinned plugin's code, unchanged. What it fixes, in
 5. Job environment. GPU jobs (an `nvidia_gpu` resource) run with ZETALAB_REQUIRE_CUDA=1, so the
    device pickers fail instead of training on the CPU; every job learns where to mirror
    training checkpoints (ZETALAB_CHECKPOINT_STORE, see zetalab.cloud.checkpoint_sync).
+6. Submission. Job ids derive from the run and Snakemake's job number (no random suffix to
+   clash), create_job is retried with backoff on 429/5xx/deadlines, and a job whose
+   submission still fails is that job's failure: the run goes on (submission.py).
+7. Status and cancel. Cloud Logging's rate limit puts a job's log download off instead of
+   sleeping 60 s inside the status loop; a failed status request keeps the job for the next
+   round; Ctrl-C deletes all jobs at once and names those left (monitoring.py).
 
-tests/test_cloud_workflow.py checks each fix on the requests this executor sends.
+tests/test_cloud_workflow.py checks each fix on the requests this executor sends, and
+tests/test_cloud_batch_executor.py drives the submission, status and cancel paths with fake
+Batch and Logging clients.
 """
 
 import dataclasses
@@ -41,6 +50,22 @@ from snakemake_executor_plugin_googlebatch import ExecutorSettings as GoogleBatc
 from snakemake_executor_plugin_googlebatch import common_settings as googlebatch_common
 from snakemake_executor_plugin_googlebatch.command import COSWriter
 from snakemake_executor_plugin_googlebatch.executor import GoogleBatchExecutor
+from snakemake_interface_common.exceptions import WorkflowError
+from snakemake_interface_executor_plugins.executors.base import SubmittedJobInfo
+
+from snakemake_executor_plugin_zetalab_batch.monitoring import (
+    JobLogs,
+    delete_jobs,
+    describe_exit_code,
+    failure_exit_code,
+)
+from snakemake_executor_plugin_zetalab_batch.submission import (
+    TRANSIENT,
+    RetryingBatchClient,
+    SubmissionFailed,
+    batch_job_id,
+    run_token,
+)
 
 # The job environment zetalab reads (tests check these match zetalab.cloud.gpu/checkpoint_sync).
 REQUIRE_CUDA_VAR = "ZETALAB_REQUIRE_CUDA"
@@ -49,9 +74,10 @@ CHECKPOINT_PROJECT_VAR = "ZETALAB_CHECKPOINT_PROJECT"
 SCRATCH_DEVICE = "scratch"
 SCRATCH_HOST = "/mnt/disks/scratch"
 WORKDIR = "/tmp/workdir"  # where the plugin's container runs the job (its -w and commands)
-# Batch's own exit codes: 50001 the VM was preempted, 50002 Batch lost the VM.
-PREEMPTION_EXIT_CODES = (50001, 50002)
-JOB_EXIT_CODES = tuple(range(1, 256))
+# The exit code Batch documents for a preempted VM ("VM preemption", troubleshooting page,
+# reserved exit codes); the only one that is retried (docs/cloud.md, "Retries").
+PREEMPTION_EXIT_CODES = (50001,)
+MAX_RETRY_COUNT = 10  # TaskSpec.max_retry_count: "The valid value range is [0, 10]"
 
 ENTRYPOINT = """
 #!/bin/bash
@@ -79,6 +105,23 @@ class ExecutorSettings(GoogleBatchSettings):
             "required": False,
         },
     )
+    submit_attempts: Optional[int] = field(  # noqa: UP045
+        default=6,
+        metadata={
+            "help": "Tries of each job submission before the job counts as failed (429, 5xx "
+            "and deadlines are retried with exponential backoff)",
+            "env_var": False,
+            "required": False,
+        },
+    )
+    submit_backoff_seconds: Optional[float] = field(  # noqa: UP045
+        default=2.0,
+        metadata={
+            "help": "First wait between submission tries; it doubles with each try (cap 60 s)",
+            "env_var": False,
+            "required": False,
+        },
+    )
 
 
 # The images hold the pinned storage plugin: no per-job `pip install` of it (fix 4).
@@ -97,11 +140,95 @@ class ScratchCOSWriter(COSWriter):
 class Executor(GoogleBatchExecutor):
     """GoogleBatchExecutor with the fixes listed in the module docstring."""
 
+    def __post_init__(self):
+        super().__post_init__()
+        retries = int(self.workflow.remote_execution_settings.preemptible_retries or 0)
+        if not 0 <= retries <= MAX_RETRY_COUNT:
+            raise WorkflowError(
+                f"preemptible-retries is {retries}; Google Batch accepts 0 to {MAX_RETRY_COUNT} "
+                "retries per task (set it in profiles/gcp-batch/config.yaml or on the command line)"
+            )
+        settings = self.workflow.executor_settings
+        self.run_token = run_token()  # fix 6: job ids of this run
+        backoff = settings.submit_backoff_seconds
+        self.batch = RetryingBatchClient(
+            self.batch,
+            attempts=settings.submit_attempts or 6,
+            backoff=2.0 if backoff is None else backoff,
+            warn=self.logger.warning,
+        )
+        self.job_logs = JobLogs(settings.project, warn=self.logger.warning)  # fix 7
+
     def get_param(self, job, param):
         if param == "retry_count":  # fix 2: retries only where a job may be preempted
             retries = self.workflow.remote_execution_settings.preemptible_retries
             return int(retries or 0) if self.is_preemptible(job) else 0
         return super().get_param(job, param)
+
+    def generate_jobid(self, job):
+        """fix 6: unique within the run by construction (Snakemake's job number and attempt)."""
+        return batch_job_id(job.name, self.run_token, job.jobid, getattr(job, "attempt", 1))
+
+    def run_job(self, job):
+        """fix 6: a submission that fails for good fails this job only (--keep-going goes on)."""
+        try:
+            super().run_job(job)
+        except SubmissionFailed as error:
+            self.report_job_error(SubmittedJobInfo(job), msg=f"{error}. ")
+
+    async def check_active_jobs(self, active_jobs):
+        """fix 7: the plugin's status loop, without its 60 s sleep on Cloud Logging's limit."""
+        for job_info in active_jobs:
+            state = job_info.aux.get("final_state")
+            if state is None:
+                state = self._poll(job_info)
+                if state not in ("FAILED", "SUCCEEDED"):
+                    yield job_info
+                    continue
+            if not self.job_logs.save(job_info):
+                yield job_info  # its log on a later round; the other jobs are not held up
+                continue
+            if state == "SUCCEEDED":
+                self.report_job_success(job_info)
+            else:
+                code = describe_exit_code(job_info.aux.get("exit_code"))
+                msg = f"Google Batch job '{job_info.external_jobid}' failed ({code}). "
+                self.report_job_error(job_info, msg=msg, aux_logs=[job_info.aux["logfile"]])
+
+    def _poll(self, job_info) -> str | None:
+        """The job's state now (None when Batch could not say); logs its new status events."""
+        request = batch_v1.GetJobRequest(name=job_info.external_jobid)
+        try:
+            response = self.batch.get_job(request=request)
+        except TRANSIENT as error:
+            self.logger.warning(
+                f"No status for {job_info.external_jobid} this round ({type(error).__name__}); "
+                "asking again on the next one"
+            )
+            return None
+        events = list(response.status.status_events)
+        for event in events[job_info.aux.get("events_seen", 0) :]:
+            self.logger.info(f"{event.type_}: {event.description}")
+        job_info.aux["events_seen"] = len(events)
+        state = response.status.state.name
+        if state in ("FAILED", "SUCCEEDED"):
+            job_info.aux["final_state"] = state
+            job_info.aux["exit_code"] = failure_exit_code(response.status)
+        return state
+
+    def cancel_jobs(self, active_jobs):
+        """fix 7: delete every job of the run at once, then say which may still exist."""
+        names = [job_info.external_jobid for job_info in active_jobs]
+        left = delete_jobs(self.batch, names)
+        self.logger.info(f"Deleted {len(names) - len(left)} of {len(names)} Google Batch jobs.")
+        if left:
+            region = self.workflow.executor_settings.region
+            listing = "\n".join(f"  {name}: {why}" for name, why in sorted(left.items()))
+            self.logger.warning(
+                f"{len(left)} Google Batch job(s) may still exist:\n{listing}\nDelete each with "
+                f"`gcloud batch jobs delete NAME --location={region}`."
+            )
+        self.shutdown()
 
     def get_command_writer(self, job):
         if "batch-cos" not in self.get_param(job, "image_family"):
@@ -150,20 +277,14 @@ class Executor(GoogleBatchExecutor):
         if self.get_container(job) is not None:
             volume = batch_v1.Volume(device_name=SCRATCH_DEVICE, mount_path=SCRATCH_HOST)
             task.volumes = [*task.volumes, volume]
-        if task.max_retry_count > 0:
+        if task.max_retry_count > 0:  # one policy: Batch supports only one per task
             task.lifecycle_policies = [
-                batch_v1.LifecyclePolicy(
-                    action=batch_v1.LifecyclePolicy.Action.FAIL_TASK,
-                    action_condition=batch_v1.LifecyclePolicy.ActionCondition(
-                        exit_codes=list(JOB_EXIT_CODES)
-                    ),
-                ),
                 batch_v1.LifecyclePolicy(
                     action=batch_v1.LifecyclePolicy.Action.RETRY_TASK,
                     action_condition=batch_v1.LifecyclePolicy.ActionCondition(
                         exit_codes=list(PREEMPTION_EXIT_CODES)
                     ),
-                ),
+                )
             ]
 
     def get_allocation_policy(self, job):

@@ -19,6 +19,7 @@ without CUDA:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 from zetalab.errors import ZetalabError
@@ -78,8 +79,35 @@ GPU_MACHINES: dict[str, tuple[str, int]] = {
 }
 
 
-def _driver_version() -> str | None:
-    """The NVIDIA driver's version as nvidia-smi reports it (None if there is no nvidia-smi)."""
+# The oldest Linux driver that runs each CUDA major release (NVIDIA, "CUDA Compatibility",
+# minor version compatibility: CUDA 11.x >= 450.80.02, 12.x >= 525.60.13, 13.x >= 580.65.06).
+# A wheel built for CUDA 13 does not start on an R535/R570 driver, whatever torch reports.
+MIN_DRIVER_FOR_CUDA: dict[int, str] = {11: "450.80.02", 12: "525.60.13", 13: "580.65.06"}
+_NVRM = "/proc/driver/nvidia/version"
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def driver_problem(driver: str | None, torch_cuda: str | None) -> str | None:
+    """Why this driver cannot run torch's CUDA build (None when it can, or nothing is known)."""
+    if not driver or not torch_cuda:
+        return None
+    major = _version_tuple(torch_cuda)[0]
+    needed = MIN_DRIVER_FOR_CUDA.get(major)
+    if needed is None or _version_tuple(driver) >= _version_tuple(needed):
+        return None
+    return (
+        f"NVIDIA driver {driver} is older than {needed}, the oldest that runs torch's CUDA "
+        f"{torch_cuda}: build the GPU image for a CUDA the driver supports (Dockerfile ARG "
+        "TORCH_CUDA, cu126 runs on drivers >= 525.60.13) or install a newer driver "
+        "(docs/cloud.md, 'GPU driver and CUDA')"
+    )
+
+
+def _driver_version(proc_version: str = _NVRM) -> str | None:
+    """The NVIDIA driver's version: nvidia-smi, else the kernel module's /proc entry."""
     import shutil
     import subprocess
 
@@ -93,9 +121,15 @@ def _driver_version() -> str | None:
                     timeout=30,
                 )
             except (OSError, subprocess.SubprocessError):
-                return None
-            return out.stdout.strip().splitlines()[0] if out.stdout.strip() else None
-    return None
+                break
+            if out.stdout.strip():
+                return out.stdout.strip().splitlines()[0]
+    try:  # e.g. "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.216.03  Wed ..."
+        text = open(proc_version, encoding="utf-8").read()
+    except OSError:
+        return None
+    match = re.search(r"Kernel Module\s+(\d+\.\d+(?:\.\d+)?)", text)
+    return match.group(1) if match else None
 
 
 def smoke_report(machine: str, threads: int | None = None) -> dict:
@@ -112,6 +146,7 @@ def smoke_report(machine: str, threads: int | None = None) -> dict:
     if threads:
         torch.set_num_threads(int(threads))
     expected = GPU_MACHINES.get(machine, (None, None))[0]
+    driver = _driver_version()
     devices = []
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
@@ -130,13 +165,13 @@ def smoke_report(machine: str, threads: int | None = None) -> dict:
                     "matmul_4096_s": round(time.perf_counter() - start, 4),
                 }
             )
-    problem = None
-    if not devices:
+    problem = driver_problem(driver, torch.version.cuda)
+    if problem is None and not devices:
         problem = (
             f"torch sees no CUDA device (torch {torch.__version__}, CUDA build "
             f"{torch.version.cuda}); the GPU image or the driver is not working on {machine}"
         )
-    elif expected and not _names_match(expected, devices[0]["name"]):
+    elif problem is None and expected and not _names_match(expected, devices[0]["name"]):
         problem = f"expected a {expected}, torch sees {devices[0]['name']}"
     return {
         "machine": machine,
@@ -145,7 +180,7 @@ def smoke_report(machine: str, threads: int | None = None) -> dict:
         "torch": torch.__version__,
         "torch_cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if devices else None,
-        "driver": _driver_version(),
+        "driver": driver,
         "cuda_available": bool(devices),
         "devices": devices,
         "cpu_count": os.cpu_count(),
@@ -153,6 +188,15 @@ def smoke_report(machine: str, threads: int | None = None) -> dict:
         "required_by": cuda_requirement(),
         "problem": problem,
     }
+
+
+def smoke_summary(report: dict) -> str:
+    """One line: the driver, torch's CUDA and the GPU, as the smoke job prints them."""
+    gpu = report["devices"][0]["name"] if report["devices"] else "none"
+    return (
+        f"{report['machine']}: driver {report['driver'] or 'unknown'}, torch {report['torch']} "
+        f"(torch.version.cuda {report['torch_cuda']}), GPU {gpu}"
+    )
 
 
 def _names_match(accelerator: str, device_name: str) -> bool:

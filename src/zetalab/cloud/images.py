@@ -33,6 +33,8 @@ PACKAGE = "zetalab"
 # What `pip install .` in the Dockerfile turns into the installed package and its libraries.
 BUILD_INPUTS = ("pyproject.toml", "requirements.lock", "Dockerfile")
 TARGETS = ("cpu", "gpu")
+# Batch runs x86 VMs; a build on an ARM machine (Apple silicon) must not push an arm64 image.
+PLATFORM = "linux/amd64"
 # <registry host>/<path...>[:tag]: lower-case path components, as Docker requires.
 _IMAGE = re.compile(
     r"^(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
@@ -126,13 +128,14 @@ def check_installed_package(sources: Path, installed: Path | None) -> None:
 
 
 def build_commands(images: WorkerImages, push: bool = True) -> list[list[str]]:
-    """`docker build` (and push) of both targets of ./Dockerfile under their hashed names."""
+    """`docker build` (and push) of both targets of ./Dockerfile, for linux/amd64, under their
+    hashed names."""
     commands = []
     for target in TARGETS:
         name = getattr(images, target)
         # the GPU image is the Dockerfile's last (default) stage; the CPU image is stage `cpu`
         stage = ["--target", target] if target == "cpu" else []
-        commands.append(["docker", "build", *stage, "-t", name, str(ROOT)])
+        commands.append(["docker", "build", "--platform", PLATFORM, *stage, "-t", name, str(ROOT)])
         if push:
             commands.append(["docker", "push", name])
     return commands

@@ -204,7 +204,7 @@ def check_bucket(bucket: str, project: str | None, timeout: float = 30.0) -> Non
     except auth_exceptions.DefaultCredentialsError as error:
         raise ZetalabError(
             f"no Google Cloud credentials found to reach gs://{bucket} ({error})",
-            "run `gcloud auth application-default login` (see docs/cloud.md, prerequisites)",
+            f"run `{CREDENTIALS_FIX}` (see {DOCS}, prerequisites)",
         ) from None
     try:
         exists = client.bucket(bucket, user_project=project).exists(timeout=timeout, retry=None)
@@ -277,6 +277,43 @@ def preflight(settings: CloudSettings, reach_bucket: bool = True) -> None:
     if reach_bucket and settings.uses_gcs and settings.storage_prefix:
         bucket, _ = split_prefix(settings.storage_prefix)
         check_bucket(bucket, settings.storage_project)
+
+
+CREDENTIALS_FIX = "gcloud auth application-default login"
+
+
+def credentials_problem(environ=os.environ, find_credentials=None) -> str | None:
+    """Why no Google credentials can be found here (None when they can, or when the run talks
+    to a storage emulator, which needs none)."""
+    if environ.get("STORAGE_EMULATOR_HOST"):
+        return None
+    if find_credentials is None:
+        import google.auth
+
+        find_credentials = google.auth.default
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        find_credentials()
+    except DefaultCredentialsError as error:
+        return str(error).split(". ")[0].rstrip(".")
+    return None
+
+
+def exit_without_credentials(stream=None) -> None:
+    """Called by profiles/gcp-batch when Snakemake loads it, before the storage plugin starts.
+
+    Without credentials the GCS plugin otherwise stops Snakemake with Google's 49-line
+    DefaultCredentialsError traceback; this says it in one line, with the command to run.
+    """
+    problem = credentials_problem()
+    if problem is None:
+        return
+    (stream or sys.stderr).write(
+        f"zetalab: no Google Cloud credentials on this machine ({problem}). Run "
+        f"`{CREDENTIALS_FIX}` (see {DOCS}, Prerequisites), then rerun the same command.\n"
+    )
+    raise SystemExit(1)
 
 
 def _is_snakemake_cli(argv0: str) -> bool:

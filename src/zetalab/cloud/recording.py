@@ -12,6 +12,13 @@ too. The offline tests use it; `docs/cloud.md` shows how to review a run's reque
 Activate it in a Snakemake process with `install()` (e.g. from a sitecustomize.py):
 `ZETALAB_BATCH_RECORD=<file>` names the record file, `ZETALAB_BATCH_MATERIALIZE=1` the
 placeholders.
+
+It also plays the service's refusals, so the executor's submission retries run against the
+real plugin: a job id that was created before is refused with AlreadyExists (as Batch does),
+`ZETALAB_BATCH_FAIL=429,503,deadline` makes the first create_job calls fail in that order (429
+and 503 create nothing; `deadline` creates the job and then loses the answer), and every job
+whose id or output path contains `ZETALAB_BATCH_REFUSE` is refused (503) on every try. Each try
+is a record, with its `outcome` ("created" or the error's name) and whether it `created` a job.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from urllib.parse import urlparse
 
 RECORD_VAR = "ZETALAB_BATCH_RECORD"
 MATERIALIZE_VAR = "ZETALAB_BATCH_MATERIALIZE"
+FAIL_VAR = "ZETALAB_BATCH_FAIL"
+REFUSE_VAR = "ZETALAB_BATCH_REFUSE"
 _LOCK = threading.Lock()
 
 
@@ -70,35 +79,66 @@ class RecordingBatchClient:
     def __init__(self, *args, **kwargs):
         self.record = Path(os.environ.get(RECORD_VAR, "batch-requests.jsonl"))
         self.materialize = os.environ.get(MATERIALIZE_VAR) == "1"
+        self.failures = [f for f in os.environ.get(FAIL_VAR, "").split(",") if f.strip()]
+        self.refuse = os.environ.get(REFUSE_VAR) or None
+        self.created: set[str] = set()
 
     def create_job(self, request=None, **kwargs):
+        from google.api_core import exceptions
         from google.cloud import batch_v1
 
+        name = f"{request.parent}/jobs/{request.job_id}"
         job = _submitted_job()
+        with _LOCK:
+            if name in self.created:
+                error = exceptions.AlreadyExists(f"Job {name} already exists")
+            elif self._refused(request, job):
+                error = exceptions.ServiceUnavailable("The service is unavailable (recorded)")
+            else:
+                planned = self.failures.pop(0).strip() if self.failures else None
+                error = {
+                    "429": exceptions.ResourceExhausted("Job creation quota exceeded (recorded)"),
+                    "503": exceptions.ServiceUnavailable("The service is unavailable (recorded)"),
+                    "deadline": exceptions.DeadlineExceeded("Answer lost (recorded)"),
+                }.get(planned)
+            created = error is None or isinstance(error, exceptions.DeadlineExceeded)
+            if created:
+                self.created.add(name)
         entry = {
             "rule": job.rule.name if job is not None else None,
             "wildcards": dict(job.wildcards_dict) if job is not None else {},
             "threads": job.threads if job is not None else None,
+            "outcome": "created" if error is None else type(error).__name__,
+            "created": created,
             "request": json.loads(
                 batch_v1.CreateJobRequest.to_json(request, use_integers_for_enums=False)
             ),
         }
         with _LOCK, self.record.open("a") as handle:
             handle.write(json.dumps(entry) + "\n")
-        if self.materialize and job is not None:
+        if created and self.materialize and job is not None:
             _materialize(job)
-        name = f"{request.parent}/jobs/{request.job_id}"
+        if error is not None:
+            raise error
         return batch_v1.Job(name=name, uid=request.job_id)
+
+    def _refused(self, request, job) -> bool:
+        """Whether ZETALAB_BATCH_REFUSE names this job (a part of its id or of an output)."""
+        if not self.refuse:
+            return False
+        outputs = [str(f) for f in job.output] if job is not None else []
+        return any(self.refuse in text for text in [request.job_id, *outputs])
 
     def get_job(self, request=None, **kwargs):
         from google.cloud import batch_v1
 
         status = batch_v1.JobStatus(state=batch_v1.JobStatus.State.SUCCEEDED)
-        return batch_v1.Job(name=request.name, status=status)
+        uid = request.name.rsplit("/", 1)[-1]
+        return batch_v1.Job(name=request.name, uid=uid, status=status)
 
     def delete_job(self, request=None, **kwargs):
         class _Done:
-            def result(self):
+            def result(self, timeout=None):
                 return None
 
         return _Done()
@@ -127,7 +167,7 @@ def install() -> None:
 
 
 def read_records(path: Path) -> list[dict]:
-    """The recorded requests, in submission order."""
+    """The recorded requests (every try, with its outcome), in submission order."""
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
