@@ -151,7 +151,9 @@ def _small_run(name, zeros, splits):
     return run_baseline(name, observed_view(zero_data(zeros), splits), SMALL, spec, SMALL_MODEL)
 
 
-@pytest.mark.parametrize("name", ["smooth", "ar", "prime_sum", "prime_sum_fit", "linear", "mlp"])
+@pytest.mark.parametrize(
+    "name", ["smooth", "ar", "prime_sum", "prime_sum_fit", "linear", "mlp", "mlp-residual"]
+)
 def test_perturbing_the_holdout_changes_no_choice_and_no_prediction(odlyzko, name):
     """Baselines fit on train and choose on extrapolation: the holdout never reaches them."""
     splits = make_splits(2000, 100, 0.1, 0)
@@ -162,6 +164,28 @@ def test_perturbing_the_holdout_changes_no_choice_and_no_prediction(odlyzko, nam
     np.testing.assert_array_equal(a.delta_pred, b.delta_pred)
     assert a.info == b.info  # the same choice, with the same extrapolation scores
     assert a.delta_pred.shape == (2200,) and np.all(np.isfinite(a.delta_pred))
+    if name.startswith("mlp"):
+        assert a.info["residual_on_estimate"] is (name == "mlp-residual")
+
+
+def test_the_mlps_train_each_seed_and_form_to_convergence(odlyzko):
+    """Seeds give different models; the residual form starts from the estimate column; the
+    epoch kept is the best on the extrapolation window, and the run records how it ended."""
+    splits = make_splits(2000, 100, 0.1, 0)
+    observed = observed_view(zero_data(odlyzko[:2200]), splits)
+    spec = feature_spec(SMALL_MODEL, [2, 3, 5])
+    cfg = {"mlp": {"max_epochs": 40, "patience": 10, "lr": 1e-3}}
+    runs = {
+        (form, seed): run_baseline(form, observed, cfg, spec, SMALL_MODEL, seed)
+        for form in ("mlp", "mlp-residual")
+        for seed in (0, 1)
+    }
+    assert not np.array_equal(runs["mlp", 0].delta_pred, runs["mlp", 1].delta_pred)
+    for run in runs.values():
+        curve = [row["extrapolation_rmse_spacing"] for row in run.info["selection"]]
+        assert run.info["kept_epoch"] == 1 + int(np.argmin(curve))
+        assert run.info["epochs_run"] == len(curve)
+        assert run.info["converged"] == (run.info["stop_reason"] == "patience")
 
 
 @pytest.mark.parametrize("name", ["prime_sum", "prime_sum_fit", "linear"])

@@ -97,13 +97,13 @@ def test_preempted_training_resumes_from_the_bucket_on_another_vm(store, tmp_pat
         (tmp_path / vm / "run").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "vm1")
     with pytest.raises(TrainingInterrupted):
-        train_run(tiny("fullbatch", epochs=8), zeros, 1, "t", paths(Path("run")),
+        train_run(tiny("fullbatch", max_epochs=8), zeros, 1, "t", paths(Path("run")),
                   interrupt_after_epoch=5)  # fmt: skip
     checkpoint_sync.close_all()  # the VM is gone; what the bucket holds is what counts
     assert store.blob("zetalab/.checkpoints/run/checkpoint.pt").exists()
 
     monkeypatch.chdir(tmp_path / "vm2")
-    metrics = train_run(tiny("fullbatch", epochs=8), zeros, 1, "t", paths(Path("run")))
+    metrics = train_run(tiny("fullbatch", max_epochs=8), zeros, 1, "t", paths(Path("run")))
     checkpoint_sync.close_all()
     assert metrics["resumed_from_epoch"] == 3 and metrics["epochs_run"] == 8
     on_disk = json.loads((tmp_path / "vm2" / "run" / "metrics.json").read_text())

@@ -38,9 +38,10 @@ N, H = 400, 20
 TINY = {
     "dataset": {"N": N, "horizon": H},
     "graph": {"primes": [2, 3, 5], "partition": {"method": "contiguous", "num_parts": 4}},
-    "model": {"hidden": 8, "layers": 2},
+    "model": {"hidden": 8, "layers": 2, "estimate": {"num_primes": 100, "taper": 0.5}},
     "train": {
-        "epochs": 3,
+        "max_epochs": 3,
+        "patience": None,
         "checkpoint_every": 100,
         "clusters_per_step": 2,
         "device": "cpu",

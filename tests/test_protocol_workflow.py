@@ -41,7 +41,8 @@ TINY = tiny_config(
         "targets": {"study_s": False},
     }
 )
-RULES = ["graph_build", "graph_partition", "run_config", "train", "baseline", "evaluate",
+RULES = ["graph_build", "graph_partition", "run_config", "explicit_formula", "train", "baseline",
+         "evaluate",
          "windows_report", "height_shift", "ab_verdict"]  # fmt: skip
 
 

@@ -18,6 +18,7 @@ RULES = [
     "graph_build",
     "graph_partition",
     "run_config",
+    "explicit_formula",
     "train",
     "baseline",
     "evaluate",

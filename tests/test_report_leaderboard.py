@@ -187,3 +187,32 @@ def test_unconverged_runs_are_marked_and_the_summary_says_what_they_measure():
     # A model row with no convergence cells at all reads as not converged, never as unknown.
     bare = {k: v for k, v in rows[0].items() if k not in ("converged", "stop_reason")}
     assert build_table([bare])["converged"].tolist() == [False]
+
+
+def _formed(name, kind, seed, extrap, hold, form):
+    return {**_row(name, kind, seed, extrap, hold), "form": form}
+
+
+def test_graph_adds_compares_each_model_with_the_mlp_of_its_own_form_and_seed():
+    """A residual model meets mlp-residual, a plain one the plain mlp, seed by seed; a seeded
+    baseline is the strongest only by its mean over seeds, not by one lucky seed."""
+    df = build_table(
+        [
+            _formed("mlp", "baseline", 0, 0.0001, 0.09, "plain"),
+            _formed("mlp", "baseline", 1, 0.0400, 0.16, "plain"),
+            _formed("mlp-residual", "baseline", 0, 0.0100, 0.01, "residual"),
+            _formed("mlp-residual", "baseline", 1, 0.0100, 0.04, "residual"),
+            _formed("prime_sum", "baseline", None, 0.0050, 0.01, "plain"),
+            _formed("fullbatch", "model", 0, 0.0400, 0.04, "plain"),
+            _formed("fullbatch", "model", 1, 0.0400, 0.04, "plain"),
+            _formed("fullbatch-residual", "model", 1, 0.0400, 0.0225, "residual"),
+        ]
+    )
+    adds = {(r.name, r.seed): r.graph_adds_holdout_rmse for r in df.itertuples()}
+    assert adds[("fullbatch", 0)] == pytest.approx(0.3 - 0.2)
+    assert adds[("fullbatch", 1)] == pytest.approx(0.4 - 0.2)
+    assert adds[("fullbatch-residual", 1)] == pytest.approx(0.2 - 0.15)
+    assert math.isnan(adds[("mlp", 0)])
+    lines = summary_lines(df)
+    assert "strongest baseline, prime_sum," in lines[0]
+    assert any("over mlp-residual (same form, seeds and features" in x for x in lines)

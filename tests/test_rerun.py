@@ -92,7 +92,7 @@ def test_loss_weight_reruns_the_fullbatch_runs_and_what_follows(finished):
 def test_model_and_train_keys_rerun_every_run_but_no_baseline(finished):
     workdir, config = finished
     every_run = downstream(workdir, config, runs("fullbatch", "fullbatch-norg", "minibatch"))
-    for key, value in (("model.hidden", 12), ("train.epochs", 3)):
+    for key, value in (("model.hidden", 12), ("train.max_epochs", 3)):
         jobs = planned(workdir, change(config, key, value))
         assert jobs == every_run, key
         assert "baseline" not in rules_of(jobs)
@@ -109,13 +109,16 @@ def test_partition_method_reruns_the_partition_and_minibatch_runs(finished):
     assert len(trained) == 3 and all("/ab/minibatch/" in j for j in trained)
 
 
-def test_baseline_key_reruns_that_baseline_only(finished):
+def test_the_explicit_formula_key_reruns_the_selection_and_what_reads_it(finished):
+    """prime_sum's grid decides the explicit-formula setting, which is prime_sum's and every
+    learner's column: the selection, prime_sum and every run follow it; smooth does not."""
     workdir, config = finished
     jobs = planned(workdir, change(config, "baselines.prime_sum.num_primes", 40))
-    assert jobs == downstream(workdir, config, ["results/baselines/prime_sum/fit_info.json"])
+    assert jobs == downstream(workdir, config, ["results/explicit_formula/estimate.npz"])
+    assert {"explicit_formula", "baseline", "train"} <= rules_of(jobs)
     rebuilt = {j for j in jobs if j.startswith("baseline ")}
     assert len(rebuilt) == 1 and rebuilt.pop().startswith("baseline results/baselines/prime_sum/")
-    assert "train" not in rules_of(jobs)
+    assert len({j for j in jobs if j.startswith("train ")}) == 9
 
 
 def test_ab_key_reruns_the_verdict_only(finished):

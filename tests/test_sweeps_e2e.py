@@ -33,7 +33,7 @@ TINY = tiny_config(
 )
 N, H = TINY["dataset"]["N"], TINY["dataset"]["horizon"]
 RULES = [
-    "graph_build", "graph_partition", "run_config", "train", "evaluate",
+    "graph_build", "graph_partition", "run_config", "explicit_formula", "train", "evaluate",
     "sweep_propose", "sweep_collect", "sweep_report", "sweep_summary", "sweeps",
 ]  # fmt: skip
 

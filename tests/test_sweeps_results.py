@@ -31,9 +31,9 @@ freeze: {graph.primes: graph}
 """
 
 
-def write_run(base: Path, status: str, series: list[float | None]) -> None:
+def write_run(base: Path, status: str, series: list[float | None], **record) -> None:
     base.mkdir(parents=True, exist_ok=True)
-    (base / "metrics.json").write_text(json.dumps({"status": status}))
+    (base / "metrics.json").write_text(json.dumps({"status": status, **record}))
     rows = ["epoch,loss_total,extrap_mse_height,validation_loss"]
     rows += [f"{i},0.5,{'' if v is None else v},0.3" for i, v in enumerate(series, start=1)]
     (base / "history.csv").write_text("\n".join(rows) + "\n")
@@ -45,6 +45,12 @@ def test_read_run_final_best_and_bad_files(tmp_path: Path) -> None:
     assert read_run(m, h, "extrapolation_mse_height", "final").objective == 2.0
     assert read_run(m, h, "extrapolation_mse_height", "best").objective == 1.0
     assert read_run(m, h, "validation_loss", "final").objective == 0.3
+    assert read_run(m, h, "extrapolation_mse_height", "final").converged is False
+    # A run that kept its epoch 2 (patience): `final` is that epoch's value, and it converged.
+    write_run(tmp_path / "k", "completed", [3.0, 1.0, 2.0], kept_epoch=2, converged=True)
+    kept = read_run(tmp_path / "k/metrics.json", tmp_path / "k/history.csv",
+                    "extrapolation_mse_height", "final")  # fmt: skip
+    assert (kept.objective, kept.converged) == (1.0, True)
     write_run(tmp_path / "d", "diverged", [3.0])
     run = read_run(tmp_path / "d/metrics.json", tmp_path / "d/history.csv",
                    "extrapolation_mse_height", "final")  # fmt: skip

@@ -114,7 +114,9 @@ def test_later_phases_refer_to_result_files_not_values(tmp_path: Path, config: d
         "$from": "results/sweeps/lw/round1/proposal.json",
         "key": "trials.t01.loss.w_nll",
     }
-    assert t.overrides["train"]["epochs"] == 4
+    assert t.overrides["train"]["max_epochs"] == 4
+    assert t.overrides["train"]["patience"] is None  # a fixed budget: recorded as not converged
+    assert t.overrides["train"]["schedule"] == "cosine"
     assert set(t.inputs) == {
         "results/sweeps/graph/best.json",
         "results/sweeps/lw/round1/proposal.json",
@@ -143,7 +145,7 @@ def test_limits_shrink_every_phase_for_tiny_runs(repo: Path, config: dict) -> No
     assert {n: len(t) for n, t in plan.trials.items()} == {
         "graph": 2, "optimiser": 2, "lossweights": 2, "championship": 2,
     }  # fmt: skip
-    assert all(t.overrides["train"]["epochs"] == 1 for t in plan.all_trials())
+    assert all(t.overrides["train"]["max_epochs"] == 1 for t in plan.all_trials())
     assert all(len(t.seeds) == 1 for t in plan.all_trials())
 
 

@@ -11,9 +11,9 @@ from conftest import run_snakemake, tiny_config
 pytestmark = pytest.mark.slow
 
 # The tiny configuration (.test/config/config.yaml) with 400 train zeros, 3 epochs, 1 seed.
-TINY = tiny_config({"dataset": {"N": 400}, "train": {"epochs": 3, "seeds": [0]}})
+TINY = tiny_config({"dataset": {"N": 400}, "train": {"max_epochs": 3, "seeds": [0]}})
 N, H = TINY["dataset"]["N"], TINY["dataset"]["horizon"]
-RULES = ["graph_build", "graph_partition", "run_config", "train"]
+RULES = ["graph_build", "graph_partition", "run_config", "explicit_formula", "train"]
 
 
 def _place_zeros(odlyzko, workdir, total):

@@ -22,8 +22,14 @@ SHIFT = 20_000
 TINY = {
     "dataset": {"N": N, "horizon": H},
     "graph": {"primes": [2, 3, 5], "partition": {"method": "metis", "num_parts": 6}},
-    "model": {"hidden": 16, "layers": 2},
-    "train": {"epochs": 2, "checkpoint_every": 2, "clusters_per_step": 2, "device": "cpu"},
+    "model": {"hidden": 16, "layers": 2, "estimate": {"num_primes": 100, "taper": 0.5}},
+    "train": {
+        "max_epochs": 2,
+        "patience": None,
+        "checkpoint_every": 2,
+        "clusters_per_step": 2,
+        "device": "cpu",
+    },
     "loss": {"rg_max_lag": 16, "mmd_max_samples": 256, "mmd_reference_size": 128},
 }
 EVALUATION = {"windows": 3, "shift_starts": [SHIFT]}

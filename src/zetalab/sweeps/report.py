@@ -58,10 +58,13 @@ def _markdown(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def runs_table(results: Sequence[TrialResult]) -> str:
     """runs.csv: one row per (trial, variant, seed) with its status and objective."""
-    header = ["trial", "cfg", "round", "variant", "seed", "status", "objective", "epochs", "note"]
+    header = [
+        "trial", "cfg", "round", "variant", "seed", "status", "objective", "epochs", "converged",
+        "note",
+    ]  # fmt: skip
     rows = [
         [r.trial.id, r.trial.cfg, r.trial.round, run.variant, run.seed, run.status,
-         run.objective, run.epochs, run.note]
+         run.objective, run.epochs, run.converged, run.note]
         for r in results
         for run in r.runs
     ]  # fmt: skip

@@ -44,6 +44,7 @@ class RunResult:
     objective: float  # inf unless status == COMPLETED
     epochs: int
     note: str = ""
+    converged: bool = False  # stopped by patience (a fixed `epochs:` budget never is)
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,13 @@ def read_run(
     if not series:
         return failed(note)
     finite = [v for v in series if math.isfinite(v)]
-    value = series[-1] if reduce == "final" else (min(finite) if finite else math.nan)
+    kept = int(metrics.get("kept_epoch") or len(series))  # the epoch whose weights it kept
+    value = series[kept - 1] if reduce == "final" else (min(finite) if finite else math.nan)
     if not math.isfinite(value):
         return failed(f"{metric} is not finite", DIVERGED, epochs)
-    return RunResult(variant, seed, COMPLETED, float(value), epochs)
+    return RunResult(
+        variant, seed, COMPLETED, float(value), epochs, converged=bool(metrics.get("converged"))
+    )
 
 
 def collect_trial(
@@ -145,7 +149,7 @@ def collect_trial(
         config = nest(resolve_references(trial.params, root or "."))
     except Exception as exc:  # a reference file that is gone: keep the trial, mark it
         config = {"unresolved": f"{type(exc).__name__}: {exc}"}
-        runs = [RunResult(r.variant, r.seed, "failed", INF, r.epochs, "config") for r in runs]
+        runs = [RunResult(r.variant, r.seed, FAILED, INF, r.epochs, "config") for r in runs]
     return TrialResult(trial, config, tuple(runs))
 
 
