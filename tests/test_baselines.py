@@ -184,6 +184,8 @@ def test_the_mlps_train_each_seed_and_form_to_convergence(odlyzko):
     for run in runs.values():
         curve = [row["extrapolation_rmse_spacing"] for row in run.info["selection"]]
         assert run.info["kept_epoch"] == 1 + int(np.argmin(curve))
+        kept = observed.selection_rmse(run.delta_pred[observed.select_indices - 1])
+        assert kept == pytest.approx(min(curve), rel=1e-5)  # the kept epoch's predictions
         assert run.info["epochs_run"] == len(curve)
         assert run.info["converged"] == (run.info["stop_reason"] == "patience")
 

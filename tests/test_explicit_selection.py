@@ -72,6 +72,20 @@ def test_the_bracketing_fallback_finds_newtons_solutions():
     np.testing.assert_allclose(bracketed, newton, atol=1e-8)
 
 
+def test_the_bracketing_picks_the_upward_crossing_nearest_the_smooth_position():
+    """A single strong wave makes F(x) = x − (n − ½) − D(t(x)) cross zero upwards several times
+    within ±3; the fallback returns the crossing nearest δ = 0, as a fine scan finds it."""
+    series = explicit.WaveSeries(np.array([3.0]), np.array([2.0]), np.zeros(1))
+    base = np.arange(1000, 1040) - 0.5
+    found = explicit._bracketed_roots(series, base)
+    grid = np.linspace(-3, 3, 60001)
+    for b, delta in zip(base, found, strict=True):
+        f = explicit._residual(series, np.full(len(grid), b), grid)[0]
+        ups = grid[:-1][(f[:-1] < 0) & (f[1:] >= 0)]
+        assert len(ups) >= 2
+        assert delta == pytest.approx(ups[np.argmin(np.abs(ups))], abs=1e-3)
+
+
 # --------------------------------------------------------------------------- the grid search
 
 
@@ -224,6 +238,22 @@ def test_a_run_without_the_selection_is_refused(odlyzko, tmp_path):
             RunPaths(tmp_path / "m.json", tmp_path / "h.csv", tmp_path / "p.npz"),
         )
     assert not (tmp_path / "m.json").exists()
+
+
+def test_prime_sum_and_the_features_read_the_file_not_a_new_selection(selection, tmp_path):
+    """A selection file whose values no formula would give (a constant): prime_sum predicts
+    them and the learners' column holds them, so nothing recomputes or re-selects."""
+    root, zeros, _ = selection
+    table, record = load_estimate_table(root / "estimate.npz")
+    marked = EstimateTable(table.num_primes, table.taper, True, "predicted", table.indices,
+                           np.full(len(table.indices), 0.123))  # fmt: skip
+    save_estimate_table(tmp_path / "marked.npz", marked, record)
+    baseline_job("prime_sum", zeros, DATASET, {"prime_sum": PRIME_SUM}, tmp_path / "p.npz",
+                 tmp_path / "p.json", estimate_path=tmp_path / "marked.npz")  # fmt: skip
+    assert np.all(np.load(tmp_path / "p.npz")["delta_pred"] == 0.123)
+    spec = feature_spec(MODEL, [2, 3, 5], marked)
+    static = spec_static_features(zero_data(_heights(zeros)).smooth_heights, spec)
+    assert np.all(static[:, spec.estimate_column - 2] == np.float32(0.123))
 
 
 def test_a_damaged_selection_file_names_the_rebuild(tmp_path):

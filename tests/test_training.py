@@ -125,6 +125,22 @@ def test_a_run_stops_by_patience_and_keeps_its_best_epoch(zeros, tmp_path):
     assert kept != pytest.approx(float(rows[-1]["extrap_mse_height"]), rel=1e-12)
 
 
+def test_the_plateau_schedule_follows_the_monitored_score():
+    """The rate holds while the score improves and halves after lr_patience epochs without."""
+    from zetalab.learning.stopping import make_scheduler, step_scheduler
+
+    train = {"schedule": "plateau", "lr_factor": 0.5, "lr_patience": 2, "min_delta": 1e-3,
+             "lr_min": 0.0, "max_epochs": 50}  # fmt: skip
+    opt = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = make_scheduler(opt, train)
+    for score in (1.0, 0.9, 0.8, 0.7, 0.6):
+        step_scheduler(scheduler, score)
+    assert opt.param_groups[0]["lr"] == 0.1
+    for _ in range(3):
+        step_scheduler(scheduler, 0.6)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
 def test_patience_below_the_minimum_stops_but_is_not_convergence(zeros, tmp_path):
     config = tiny("fullbatch", max_epochs=10, patience=2, lr=1e-9)
     metrics = train_run(config, zeros, 0, "test", paths(tmp_path))
