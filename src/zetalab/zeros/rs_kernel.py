@@ -167,6 +167,24 @@ def remainder_derivs(t: float, coef: np.ndarray, lengths: np.ndarray) -> tuple[f
     return sign * r, sign * dr_da * da_dt, sign * d2r * da_dt * da_dt
 
 
+@numba.njit(cache=True)
+def remainder_given_m(a: float, m: int, coef: np.ndarray, lengths: np.ndarray) -> float:
+    """R = (−1)^(m−1) a^(−1/2) Σ_k C_k(a − m − ½) a^(−k) for a known m (from Arb, next to a
+    square 2πm² where ⌊a⌋ in float64 may be off by one); `rs_bounds.precise_z` uses it."""
+    x = a - m - 0.5
+    y = x * x
+    inv_a = 1.0 / a
+    scale = math.sqrt(inv_a)
+    r = 0.0
+    for k in range(5):
+        pv = 0.0
+        for j in range(lengths[k] - 1, -1, -1):
+            pv = pv * y + coef[k, j]
+        r += (pv if k % 2 == 0 else x * pv) * scale
+        scale *= inv_a
+    return r if (m - 1) % 2 == 0 else -r
+
+
 @numba.njit(fastmath=True, cache=True, nogil=True)
 def z_eval(
     h: np.ndarray,
