@@ -83,7 +83,7 @@ def test_a_false_sign_at_a_bracket_end_is_caught(monkeypatch):
     np.testing.assert_allclose(values, reference, rtol=0, atol=1e-9)
     # the same fault without the check: refinement finds the two fake sign changes next to
     # the bad sample, the count still matches, and wrong zeros would be written
-    monkeypatch.setattr(rs, "_certify", lambda frame, h, zz, stats: (h, zz))
+    monkeypatch.setattr(rs, "_certify", lambda frame, h, zz, stats: (h, zz, np.zeros(len(h))))
     try:
         unchecked, _ = rs.compute_rs(start, end)
     except ZetalabError:
@@ -101,7 +101,7 @@ def test_a_weak_sample_that_cannot_move_is_summed_precisely_then_goes_to_arb(mon
     zz[0, 1] = -np.sign(truth) * 1e-12
     monkeypatch.setattr(rs, "_bound", lambda frame, h: np.full(len(h), 1e3))  # all weak
     stats = rs.RsStats()
-    new_h, new_zz = rs._certify(frame, h, zz.copy(), stats)
+    new_h, new_zz, _ = rs._certify(frame, h, zz.copy(), stats)
     np.testing.assert_array_equal(new_h, h)
     assert (stats.shifted_samples, stats.precise_evaluations, stats.arb_sign_evaluations) == (
         0,
@@ -111,7 +111,7 @@ def test_a_weak_sample_that_cannot_move_is_summed_precisely_then_goes_to_arb(mon
     assert np.sign(new_zz[0, 1]) == np.sign(truth)
     monkeypatch.setattr(rs, "precise_z", lambda frame, h: (0.0, 1.0))  # undecided
     stats = rs.RsStats()
-    _, new_zz = rs._certify(frame, h, zz.copy(), stats)
+    _, new_zz, _ = rs._certify(frame, h, zz.copy(), stats)
     assert stats.arb_sign_evaluations == 3
     assert np.sign(new_zz[0, 1]) == np.sign(truth)
 

@@ -387,6 +387,7 @@ def aggregate(
                     "sha256": record["sha256"],
                     "format": int(record.get("format", LEGACY_FORMAT)),
                     "error_bound": record.get("error_bound"),
+                    "sign_bound": record.get("sign_bound", "estimate"),
                 }
             )
         target.flush()
@@ -403,6 +404,10 @@ def aggregate(
         "chunks": chunks_manifest,
         # the largest chunk bound; null when any chunk has none (a table of unknown accuracy)
         "error_bound": None if any(b is None for b in bounds) else max(bounds),
+        # "rigorous" when every chunk's count rests on proved signs only (SPEC §3)
+        "sign_bound": "rigorous"
+        if all(c["sign_bound"] == "rigorous" for c in chunks_manifest)
+        else "estimate",
         "blocks": blocks,
         **(extra or {}),
     }
