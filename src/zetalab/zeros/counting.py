@@ -55,7 +55,7 @@ def index_check(values: np.ndarray, start: int, where: str) -> dict:
             "doubled or misindexed",
             "recompute this range with another backend (flint is certified), or fix the table",
         )
-    return {"T_a": t_a, "T_b": t_b, "N_a": n_a, "N_b": n_b}
+    return {"T_a": t_a, "T_b": t_b, "N_a": n_a, "N_b": n_b, "method": "arb index check"}
 
 
 def block_index_check(block_checks: list[dict], start: int, end: int, where: str) -> dict:
