@@ -123,3 +123,19 @@ def test_precise_sum_is_within_its_tight_bound(n):
     for h in (3.0, 29_000.5):
         z, bound = precise_z(frame, h)
         assert abs(z - arb_z(frame.t0, h)) < bound < 1e-10  # the kernel's bound: ~1e-6
+
+
+def test_next_to_a_square_the_float_bound_gives_way_to_an_exact_m():
+    """At t = 2πm² the float64 ⌊√(t/2π)⌋ may be m or m − 1 (two branches of Riemann–Siegel):
+    the kernels' bound is infinite there, and the exact re-summation takes m from Arb."""
+    from zetalab.zeros.odlyzko_schonhage import OSFrame
+
+    square = 2 * np.pi * 3000.0**2
+    frame = Frame(square - 40.0, square + 40.0)
+    h = np.array([square - frame.t0 - 1e-9, square - frame.t0 + 1e-9, 5.0])
+    assert np.isinf(z_error_bound(frame.t0 + h[:2], h[:2])).all()
+    assert np.isfinite(z_error_bound(frame.t0 + h[2], h[2]))
+    assert np.isinf(OSFrame(square - 40.0, square + 40.0).error_bound(h[:2])).all()
+    for x in h[:2]:
+        z, bound = precise_z(frame, float(x))
+        assert abs(z - arb_z(frame.t0, float(x))) < bound < 1e-9
