@@ -40,21 +40,21 @@ def _tiles(ranges):
 
 def test_chunks_grow_with_height_and_still_tile():
     """Below 10⁸ chunk k is [k·cs + 1, (k + 1)·cs] as before; from 10⁸ on chunks hold at least
-    100,000 … 1,000,000 zeros (a job's start-up is paid once per chunk), and every band edge
+    200,000 … 1,000,000 zeros (a job's start-up is paid once per chunk), and every band edge
     falls on a chunk boundary of both bands, so the chunks still tile every range."""
     low = store.chunk_ranges(10_200, 5000)
     assert [(r.start, r.end) for r in low] == [(1, 5000), (5001, 10_000), (10_001, 15_000)]
     across = store.chunk_ranges(10**6, 5000, first=10**8 - 7000)
-    assert [r.count for r in across[:3]] == [5000, 5000, 100_000] and _tiles(across)
+    assert [r.count for r in across[:3]] == [5000, 5000, 200_000] and _tiles(across)
     assert across[2].start == 10**8 + 1
-    for height, size in ((10**10, 200_000), (10**12, 500_000), (10**14, 1_000_000)):
+    for height, size in ((10**10, 500_000), (10**12, 1_000_000), (10**14, 1_000_000)):
         (chunk,) = store.chunk_ranges(1, 5000, first=height + 12_345)
         assert (chunk.start, chunk.count) == (height + 1, size)
     (top,) = store.chunk_ranges(1, 5000, first=10**16)
     assert top.end == 10**16  # the last supported zero ends a chunk
     # an edge that is no multiple of chunk_size starts the band at the next chunk boundary
     odd = store.chunk_ranges(2000, 600, first=10**8 - 1000)
-    assert _tiles(odd) and odd[-1].start == 100_000_201 and odd[-1].count == 100_000
+    assert _tiles(odd) and odd[-1].start == 100_000_201 and odd[-1].count == 200_000
     # a chunk_size above every floor keeps one size at every height
     assert store.chunk_bands(10**6) == [(1, 10**6)]
 

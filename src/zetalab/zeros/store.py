@@ -60,11 +60,11 @@ class ChunkRange:
         return self.end - self.start + 1
 
 
-# From these heights on, a chunk job holds at least this many zeros: a job pays ~2 s of start-up
-# (interpreter, imports, the JIT cache, the first frame), and at height the warmed engine
-# computes 5·10⁴–1.3·10⁵ zeros a second, so 5,000-zero chunks would spend most of their time
-# starting (docs/benchmarks.md, "Chunk jobs at height").
-CHUNK_FLOORS = ((10**8, 100_000), (10**10, 200_000), (10**12, 500_000), (10**14, 1_000_000))
+# From these heights on, a chunk job holds at least this many zeros: a job pays 2–4 s of start-up
+# (interpreter, Snakemake's script wrapper, imports, the JIT cache, the first frame), and at
+# height the warmed engine computes ~10⁵ zeros a second, so 5,000-zero chunks would spend most
+# of their time starting (docs/benchmarks.md, "Chunk jobs at height").
+CHUNK_FLOORS = ((10**8, 200_000), (10**10, 500_000), (10**12, 1_000_000))
 
 
 def chunk_bands(chunk_size: int) -> list[tuple[int, int]]:
