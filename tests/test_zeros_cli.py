@@ -179,6 +179,7 @@ def test_text_export_has_12_exact_decimals(tmp_path):
     assert len(lines) == 4
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["format"] == "text" and record["decimals"] == 12
+    assert record["sign_bound"] == "rigorous" and record["sign_check"]["samples"] > 4
     assert record["error_bound_parts"]["decimal_rounding"] == 5e-13
     from zetalab.zeros.flint_backend import certified_balls
 
