@@ -290,6 +290,7 @@ def startup(start: int = 100_001, count: int = 5_000) -> None:
             "--out",
             os.path.join(tmp, "c.npy"),
             "--quiet",
+            "--force",  # the same --out each time
         ]
         imports = [sys.executable, "-c", "import zetalab.zeros.cli, zetalab.zeros.rs"]
         print("| process | wall s |")
