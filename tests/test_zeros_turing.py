@@ -154,3 +154,29 @@ def test_arb_cross_checks_every_block_below_1e9_a_sample_above_and_none_from_1e1
     calls.clear()
     _, meta = engine.compute_range("rs", lo, 150)
     assert meta["count_check"]["method"] == "rs blocks: turing" and not calls
+
+
+def test_the_rounding_margin_covers_theta_in_float64_at_the_top_of_the_range():
+    """Near 10¹⁶ θ/π − gram0 reaches ~10⁶ at the far end of a block; its float64 value is off
+    by ~1e-10 there (against Arb), within the margin `_margin` adds to MARGIN for it."""
+    import math
+
+    import flint
+
+    from zetalab.unfold import inverse_smooth_count
+    from zetalab.zeros import turing
+    from zetalab.zeros.frame import theta_arb
+
+    t0 = float(inverse_smooth_count(10**16 - 10**6))
+    old = flint.ctx.prec
+    flint.ctx.prec = 200
+    try:
+        th0, pi = theta_arb(t0), flint.arb.pi()
+        gram0 = int((th0 / pi).floor().unique_fmpz())
+        frame = ThetaFrame(t0, math.log(t0 / (2 * math.pi)), gram0, float(th0 - gram0 * pi))
+        for h in (1e3, 1e5, 2e5):
+            exact = theta_arb(flint.arb(t0) + flint.arb(h)) / pi - gram0
+            err = abs(float(exact - float(frame.rel_theta_over_pi(np.array([h]))[0])))
+            assert 0 < err <= turing._margin(frame, h) - turing.MARGIN < 1e-8
+    finally:
+        flint.ctx.prec = old
