@@ -11,7 +11,7 @@ import pytest
 from zetalab.zeros.flint_backend import _rough_height
 from zetalab.zeros.frame import Frame
 from zetalab.zeros.odlyzko_schonhage import OSFrame, fft, nufft_centered, os_is_faster
-from zetalab.zeros.os_bounds import TERM_NAMES, fft_relative_error
+from zetalab.zeros.os_bounds import TERM_NAMES, fft_relative_error, os_bound
 from zetalab.zeros.rs import compute_rs
 from zetalab.zeros.rs_bounds import ELEM, U, arb_z, gamma, z_error_bound
 
@@ -149,6 +149,20 @@ def test_radix2_fft_meets_highams_bound():
     assert err <= bound < 1e4 * err
     mu = np.sqrt(2.0) * (2.0 * np.pi * U + ELEM)
     eta = mu + gamma(4) * (np.sqrt(2.0) + mu)
-    assert fft_relative_error(n) == pytest.approx(8 * eta / (1 - 8 * eta), rel=1e-12)
+    assert fft_relative_error(n) == pytest.approx(8 * eta / (1 - 8 * eta), rel=1e-12, abs=0)
     with pytest.raises(ValueError, match="power of 2"):
         fft(x[:100])
+
+
+def test_the_spreading_bound_counts_the_terms_each_cell_sums():
+    """Each fine-grid cell is a float64 sum of the terms spread onto it: the grid reports the
+    largest such count, and the bound's spreading term grows with it."""
+    c = np.ones(5000, dtype=complex)
+    assert nufft_centered(np.full(5000, 1.0), c, 64)[1]["max_terms"] == 5000
+    spread = nufft_centered(np.linspace(0.0, 2 * np.pi, 5000, endpoint=False), c, 64)[1]
+    assert 1200 <= spread["max_terms"] <= 1300  # 2·MSP = 32 of the 128 cells
+    t = _rough_height(100_000_000)
+    inputs = OSFrame(t, t + 300.0).bound_inputs
+    few = os_bound(**{**inputs, "max_terms": 10}).grid_const["spreading_rounding"]
+    many = os_bound(**{**inputs, "max_terms": 10**6}).grid_const["spreading_rounding"]
+    assert many > 100 * few

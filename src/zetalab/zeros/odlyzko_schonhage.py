@@ -364,7 +364,8 @@ class OSFrame(Frame):
         self.grid = values * QUARTER_TURNS[np.arange(modes) % 4]  # G̃ = i^k·G, k = j + J/2
         self.modes = modes
         self.half = half
-        self.bound: OSBound = os_bound(
+        # what the rigorous bound needs, kept so a test can vary one input (`os_bounds`)
+        self.bound_inputs = dict(
             t0=self.t0,
             h_c=self.h_c,
             m_lo=m,
@@ -382,6 +383,7 @@ class OSFrame(Frame):
             max_terms=grid_stats["max_terms"],
             threads=grid_stats["threads"],
         )
+        self.bound: OSBound = os_bound(**self.bound_inputs)
 
     def z(self, h: np.ndarray, derivs: bool = False) -> np.ndarray:
         """Rows (Z, Z′, Z″) at t0 + h by interpolation (rows 1–2 zero unless derivs)."""
