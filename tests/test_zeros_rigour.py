@@ -139,3 +139,29 @@ def test_next_to_a_square_the_float_bound_gives_way_to_an_exact_m():
     for x in h[:2]:
         z, bound = precise_z(frame, float(x))
         assert abs(z - arb_z(frame.t0, float(x))) < bound < 1e-9
+
+
+def test_remainder_rounding_covers_the_kernels_remainder_in_float64():
+    """R as the kernels compute it (a = √(t/2π) rounded moves x = a − m − ½) against the same
+    truncated series evaluated exactly: within `remainder_rounding`, and not vacuously."""
+    import mpmath
+
+    from zetalab.zeros import rs_kernel
+    from zetalab.zeros.rs_bounds import remainder_rounding
+    from zetalab.zeros.rs_series import remainder_polynomials
+
+    coef, lengths = remainder_polynomials()
+    ratios = []
+    with mpmath.workdps(40):
+        for t in np.random.default_rng(3).uniform(6e8, 7e8, 30):
+            computed = rs_kernel.remainder_derivs(float(t), coef, lengths)[0]
+            a = mpmath.sqrt(mpmath.mpf(float(t)) / (2 * mpmath.pi))
+            m = int(mpmath.floor(a))
+            x = a - m - mpmath.mpf(0.5)
+            exact = 0
+            for k in range(5):
+                p = sum(mpmath.mpf(float(coef[k, j])) * x ** (2 * j) for j in range(lengths[k]))
+                exact += (p if k % 2 == 0 else x * p) * a ** (-k - mpmath.mpf(0.5))
+            exact = exact if (m - 1) % 2 == 0 else -exact
+            ratios.append(abs(float(computed - exact)) / float(remainder_rounding(float(t))))
+    assert 1e-3 < max(ratios) < 1
