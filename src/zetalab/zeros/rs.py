@@ -3,8 +3,8 @@
 Steps for an index range start..end (start above DELEGATE_BELOW):
 1. Gram points g_j around the range and a Turing zone of ~2.5·B(t) beyond each end, Z at each
    (≈ one evaluation per zero). Every sample's sign is certified: |Z| must exceed a rigorous
-   bound on the Riemann–Siegel truncation plus the float64 rounding (`rs_bounds`), or Z is
-   re-evaluated there in Arb.
+   bound on the Riemann–Siegel truncation plus the float64 rounding (`rs_bounds` for the plain
+   kernel, `os_bounds` for Odlyzko–Schönhage), or Z is re-summed exactly or evaluated in Arb.
 2. Bracket T_a < T_b at good Gram points ((−1)^j Z(g_j) > 0) just beyond the range.
 3. Gram blocks that show fewer sign changes than their length (Rosser's rule) are sampled more
    densely, then their neighbours (a Rosser-rule violation moves zeros between blocks), until
