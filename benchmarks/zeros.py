@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/zeros.py            # full table (~2–3 min on 2 cores)
     .venv/bin/python benchmarks/zeros.py --quick    # smaller counts, no 1e6 headline
-    .venv/bin/python benchmarks/zeros.py --heights  # stored accuracy per decade, 1e8 … 1e16
+    .venv/bin/python benchmarks/zeros.py --heights  # accuracy over whole chunks, 1e8 … 1e16
+    .venv/bin/python benchmarks/zeros.py --jobs     # zeros_chunk jobs at 1e8, 1e12, 1e16
     .venv/bin/python benchmarks/zeros.py --startup  # a chunk job's start-up, cold vs cached JIT
     .venv/bin/python benchmarks/zeros.py --os       # Odlyzko–Schönhage vs plain RS, 1e10 … 1e12
     .venv/bin/python benchmarks/zeros.py --research # one 1e6-zero block at n = 1e16: speed, memory
@@ -29,6 +30,9 @@ import numpy as np
 
 from zetalab.zeros.engine import MAX_INDEX, compute_range
 from zetalab.zeros.flint_backend import certified_balls
+from zetalab.zeros.store import chunk_path, chunk_ranges
+
+DEFAULT_CHUNK_SIZE = 5000  # zeros.chunk_size in config/config.yaml
 
 HEIGHTS = (1_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 ODLYZKO = os.path.join(
@@ -80,7 +84,7 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.2f}"
 
 
-FLINT_CHECK_TOP = 13  # python-flint's zeta_zeros up to this decade; Z in Arb above it
+FLINT_CHECK_TOP = 12  # python-flint's zeta_zeros up to this decade; Z in Arb above it
 ARB_SIDE = 0.9e-9  # a sign change of Z in Arb across γ̂ ± this proves |γ̂ − γ| < 1e-9
 
 
@@ -101,42 +105,150 @@ def arb_side_check(values, positions: np.ndarray) -> tuple[float, bool, float]:
     return worst, bool(certified), (time.perf_counter() - began) / len(positions)
 
 
-def heights_sweep(count: int, sample: int, decades: list[int]) -> None:
-    """Per decade of n: rs on `count` zeros at a seeded random index, `sample` of them checked
-    in Arb — python-flint's certified zeros up to 10^13; above, Z in Arb either side of the
-    stored value — beside what one float64 per zero would keep and the reference's own time
-    per zero in the same run."""
+def default_chunk(n: int) -> tuple[int, int]:
+    """(first zero, count) of the workflow's chunk (default chunk_size) that holds zero n."""
+    (chunk,) = chunk_ranges(1, DEFAULT_CHUNK_SIZE, first=n)
+    return chunk.start, chunk.count
+
+
+def heights_sweep(decades: list[int], sample: int = 9) -> None:
+    """Per decade of n: the whole default chunk holding a seeded random index (at 10^16 the
+    last one the engine accepts), checked in Arb at `sample` zeros spread over the chunk —
+    first, last and between, so the block ends where the offsets are largest are seen —
+    against python-flint's certified zeros up to 10^12; above, by Z in Arb either side of the
+    stored value; beside what one float64 per zero would keep and the reference's time."""
     print(
-        "| decade | first n | rs zeros/s | rs wall s | max err as stored | checked by "
+        "| decade | chunk | zeros | rs zeros/s | max err as stored (where) | checked by "
         "| recorded bound | float64 height would lose | reference s/zero |"
     )
     print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
     rng = np.random.default_rng(11)
     for e in decades:
-        # a seeded index in [10^e, 10^(e+1)), the last accepted block for the top decade
-        top = min(10 ** (e + 1), MAX_INDEX + 1) - count
-        start = int(rng.integers(10**e, top)) if top > 10**e else top
+        n = int(rng.integers(10**e, min(10 ** (e + 1), MAX_INDEX + 1)))
+        start, count = default_chunk(n)
         began = time.perf_counter()
         values, meta = compute_range("rs", start, count)
         wall = time.perf_counter() - began
-        # Arb's Z costs 5 s (10^14) to a minute (10^16) a point: first and last zero up there
-        picks = sample if e <= FLINT_CHECK_TOP else 2
+        picks = sample if e <= FLINT_CHECK_TOP else max(3, sample // 2)
         pos = np.unique(np.linspace(0, count - 1, picks).astype(np.int64))
-        height = float(values.heights(int(pos[0]), int(pos[0]) + 1)[0])
+        height = float(values.heights(int(pos[-1]), int(pos[-1]) + 1)[0])
         lost = 0.5 * float(np.spacing(height))
         if e <= FLINT_CHECK_TOP:
             began = time.perf_counter()
             balls = certified_balls(pos + start)
             ref_s = (time.perf_counter() - began) / len(pos)
-            err, how = float(values.errors_against(pos, balls).max()), "python-flint zeros"
+            errors = values.errors_against(pos, balls)
+            err, where, how = float(errors.max()), int(pos[np.argmax(errors)]), "python-flint"
         else:
             err, certified, ref_s = arb_side_check(values, pos)
+            where = -1
             how = f"Z in Arb at ±{ARB_SIDE:.1e}: {'sign change' if certified else 'FAILED'}"
+        at = f"zero {where:,} of the chunk" if where >= 0 else f"{len(pos)} zeros"
         print(
-            f"| 10^{e} | {start:,} | {_rate(count / wall)} | {wall:.1f} | {err:.1e} | {how} | "
-            f"{meta['error_bound']:.1e} | {lost:.1e} | {ref_s:.2f} |",
+            f"| 10^{e} | {start:,} | {count:,} | {_rate(count / wall)} | {err:.1e} ({at}) "
+            f"| {how} | {meta['error_bound']:.1e} | {lost:.1e} | {ref_s:.2f} |",
             flush=True,
         )
+
+
+def _chunk_job(start: int, count: int, workdir: str) -> tuple[float, float, dict]:
+    """One `zeros_chunk` job through Snakemake (default config, backend rs): the rule's own
+    benchmark (the job's wall seconds and peak memory) and the chunk's record."""
+    import json
+
+    repo = os.path.join(os.path.dirname(__file__), "..")
+    os.makedirs(os.path.join(workdir, "config"), exist_ok=True)
+    with open(os.path.join(workdir, "config", "config.yaml"), "w") as fh:
+        fh.write(f"zeros:\n  backend: rs\n  chunk_size: {DEFAULT_CHUNK_SIZE}\n")
+    target = chunk_path("data/zeros", "rs", start, start + count - 1)
+    snakemake = os.path.join(os.path.dirname(sys.executable), "snakemake")
+    argv = [snakemake, "-s", os.path.join(repo, "Snakefile"), "-d", workdir, "--cores", "2"]
+    subprocess.run([*argv, str(target)], check=True, capture_output=True)
+    name = target.name.removesuffix(".npy").replace("chunk_", "chunk_rs_")
+    with open(os.path.join(workdir, "logs", "benchmarks", "zeros", name + ".tsv")) as fh:
+        header, row = fh.read().splitlines()[:2]
+    stats = dict(zip(header.split("\t"), row.split("\t"), strict=True))
+    with open(os.path.join(workdir, target.with_suffix(".json"))) as fh:
+        record = json.load(fh)
+    return float(stats["s"]), float(stats["max_rss"]) / 1024, record
+
+
+def jobs(near: tuple[int, ...] = (10**8 + 1, 10**12 + 1, MAX_INDEX)) -> None:
+    """Per height: one whole `zeros_chunk` job at the default chunk size (a process of its
+    own: interpreter, imports, the JIT cache, the frames, Turing's count, the chunk written),
+    beside the warmed rate of the same code on 2 threads in this process (the neighbouring
+    chunk, after a small run at that height loaded the JIT and the log table); the signs the
+    count rested on (smallest |Z| and the bound that proved it); and the Odlyzko–Schönhage
+    bound's terms at the far end of a block there."""
+    os.environ["ZETALAB_THREADS"] = "2"
+    print(
+        "| near n | chunk | zeros | whole job s | whole job zeros/s | warmed s | warmed "
+        "zeros/s | job/warmed | job peak GB | signs | min abs Z | its bound | min abs Z/bound "
+        "| moved / re-summed / Arb |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    bounds, recheck = {}, {}
+    for n in near:
+        start, count = default_chunk(n)
+        with tempfile.TemporaryDirectory() as tmp:
+            job_s, peak, record = _chunk_job(start, count, tmp)
+        neighbour = start + count if start + 2 * count - 1 <= MAX_INDEX else start - count
+        compute_range("rs", neighbour + count // 2, 2000)  # JIT, log table: the warm-up
+        began = time.perf_counter()
+        compute_range("rs", neighbour, count)
+        warm = time.perf_counter() - began
+        sign = record["sign_check"]
+        print(
+            f"| {n:.0e} | {start:,} | {count:,} | {job_s:.1f} | {_rate(count / job_s)} "
+            f"| {warm:.1f} | {_rate(count / warm)} | {warm / job_s:.0%} | {peak:.2f} "
+            f"| {sign['samples']:,} | {sign['min_abs_z']:.1e} | {sign['bound_at_min_abs_z']:.1e} "
+            f"| {sign['min_abs_z_over_bound']:.1e} | {sign['shifted_samples']} / "
+            f"{sign['precise_evaluations']} / {sign['arb_sign_evaluations']} |",
+            flush=True,
+        )
+        bounds[n] = _block_bound_terms(start)
+        recheck[n] = _plain_evaluation_seconds(start)
+    print("\nRe-checking every sign by plain Riemann–Siegel instead (~1.05 signs per zero):\n")
+    print("| near n | plain RS s per evaluation | ceiling zeros/s for the re-check alone |")
+    print("|---:|---:|---:|")
+    for n, seconds in recheck.items():
+        print(f"| {n:.0e} | {seconds:.2e} | {_rate(1.0 / (1.05 * seconds))} |")
+    print("\nOdlyzko–Schönhage bound at the far end of a block (each term, docs/zeros.md):\n")
+    names = list(next(iter(bounds.values())))
+    print("| term | " + " | ".join(f"{n:.0e}" for n in bounds) + " |")
+    print("|---|" + "---:|" * len(bounds))
+    for name in names:
+        print(f"| {name} | " + " | ".join(f"{b[name]:.1e}" for b in bounds.values()) + " |")
+
+
+def _plain_evaluation_seconds(n: int) -> float:
+    """Seconds per plain Riemann–Siegel evaluation of Z (two threads) near zero n: the cost of
+    proving a sign without the Odlyzko–Schönhage bound."""
+    from zetalab.unfold import inverse_smooth_count
+    from zetalab.zeros.frame import Frame
+
+    t = float(inverse_smooth_count(n))
+    frame = Frame(t, t + 10.0)
+    h = np.linspace(0.0, 10.0, 4096 if n < 10**13 else 64)
+    frame.z(h[:8])
+    began = time.perf_counter()
+    frame.z(h)
+    return (time.perf_counter() - began) / len(h)
+
+
+def _block_bound_terms(n: int) -> dict[str, float]:
+    """Every term of the OS bound at the last point of a full block starting at zero n."""
+    from zetalab.unfold import inverse_smooth_count
+    from zetalab.zeros.odlyzko_schonhage import OSFrame
+    from zetalab.zeros.rs import block_size
+
+    t0 = float(inverse_smooth_count(n))
+    t1 = float(inverse_smooth_count(n + block_size(n)))
+    frame = OSFrame(t0, t1)
+    terms = frame.bound.terms(np.array([t1 - frame.t0]))
+    out = {name: float(value[0]) for name, value in terms.items()}
+    out["total"] = float(frame.error_bound(np.array([t1 - frame.t0]))[0])
+    return out
 
 
 def research(count: int = 1_000_000) -> None:
@@ -201,6 +313,7 @@ def startup(start: int = 100_001, count: int = 5_000) -> None:
             "--out",
             os.path.join(tmp, "c.npy"),
             "--quiet",
+            "--force",  # the same --out each time
         ]
         imports = [sys.executable, "-c", "import zetalab.zeros.cli, zetalab.zeros.rs"]
         print("| process | wall s |")
@@ -248,11 +361,12 @@ def os_sweep(decades: list[int], os_count: int = 20_000, sample: int = 4) -> Non
             f"{err:.1e} | {meta['count_check'].get('method', 'arb')} | {flint_s:.2f} |",
             flush=True,
         )
-        # the workflow's default chunk_size: the per-block frame and grid weigh more
+        # the workflow's default chunk there (it grows with the height)
+        size = default_chunk(start)[1]
         began = time.perf_counter()
-        compute_range("rs", start, 5_000)
+        compute_range("rs", start, size)
         wall = time.perf_counter() - began
-        print(f"| {start:,} | rs ({label}) | 5,000 | {wall:.2f} | {_rate(5_000 / wall)} | | | |")
+        print(f"| {start:,} | rs ({label}) | {size:,} | {wall:.2f} | {_rate(size / wall)} | | | |")
         plain_count = max(200, os_count // 10 ** max(0, e - 9))
         began = time.perf_counter()
         plain, stats = compute_rs(start, start + plain_count - 1, evaluator="rs")
@@ -277,9 +391,12 @@ def main() -> None:
         nargs="*",
         type=int,
         metavar="E",
-        help="stored accuracy per decade 10^E (default 8 … 13)",
+        help="accuracy over the default chunk at 10^E (default 8 … 16)",
     )
     parser.add_argument("--startup", action="store_true", help="a chunk job's start-up cost")
+    parser.add_argument(
+        "--jobs", action="store_true", help="zeros_chunk jobs near 1e8, 1e12, 1e16 vs warmed"
+    )
     parser.add_argument(
         "--research", action="store_true", help="one 1e6-zero block at n = 1e16 (speed, memory)"
     )
@@ -295,7 +412,10 @@ def main() -> None:
         os_sweep(args.os or [10, 11, 12])
         return
     if args.heights is not None:
-        heights_sweep(count=200, sample=4, decades=args.heights or list(range(8, 17)))
+        heights_sweep(decades=args.heights or list(range(8, 17)))
+        return
+    if args.jobs:
+        jobs()
         return
     if args.research:
         research()

@@ -1,6 +1,8 @@
 # Rules of the zeros stage (SPEC §3): aligned chunks -> verified aggregate -> check.
-# Chunk k covers zeros k*chunk_size+1 .. (k+1)*chunk_size, so aggregates of different sizes
-# share chunk files and a rerun after a failure recomputes only the missing chunks.
+# Below zero 10^8 chunk k covers zeros k*chunk_size+1 .. (k+1)*chunk_size; above, chunks grow
+# with the height (store.chunk_bands) so a job's start-up is paid once per 10^5-10^6 zeros.
+# Aligned chunks let aggregates of different sizes share chunk files, and a rerun after a
+# failure recomputes only the missing chunks.
 # Chunk indices beyond 10^12 get longer names (store.INDEX_PATTERN); only settings that change
 # a rule's output are its params (a changed one reruns it and what follows).
 from zetalab.zeros.store import INDEX_PATTERN, aggregate_chunk_files, meta_path

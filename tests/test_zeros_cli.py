@@ -25,8 +25,11 @@ def test_help_documents_the_compute_command():
         text=True,
         check=True,
     )
-    for word in ("--start", "--count", "--backend", "--out", "flint", "mpmath"):
+    for word in ("--start", "--count", "--backend", "--out", "--force", "flint", "mpmath"):
         assert word in proc.stdout
+    # what each backend proves at each height: rs skips the chunk's Arb index check from 1e9
+    assert "N(T_a) = S−1, N(T_b) = S+C−1 when S < 1e9" in proc.stdout
+    assert "none above" in proc.stdout and "sign_bound" in proc.stdout
 
 
 def test_compute_aggregate_check_round_trip(tmp_path, odlyzko, capsys):
@@ -96,7 +99,9 @@ def _fails(argv, capsys, *words):
         ("x.json", ("suffix '.json'", ".npy", ".txt")),  # would overwrite data with the record
         ("dir.npy", ("is a directory",)),
         ("afile/x.npy", ("afile is a file, not a directory",)),
-        ("locked/x.npy", ("cannot write in", "locked")),
+        ("locked/x.npy", ("cannot create a file in", "locked")),
+        ("old.npy", ("old.npy exists", "--force")),  # data and record kept as they were
+        ("new.npy", ("new.json exists", "--force")),  # a record without its data: kept too
     ],
 )
 def test_compute_checks_out_before_computing(tmp_path, capsys, monkeypatch, out, words):
@@ -104,6 +109,8 @@ def test_compute_checks_out_before_computing(tmp_path, capsys, monkeypatch, out,
 
     (tmp_path / "dir.npy").mkdir()
     (tmp_path / "afile").write_text("data")
+    (tmp_path / "old.npy").write_text("old data")
+    (tmp_path / "new.json").write_text("old record")
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     real_access = cli.os.access
@@ -116,6 +123,29 @@ def test_compute_checks_out_before_computing(tmp_path, capsys, monkeypatch, out,
     )
     assert not computed
     assert (tmp_path / "afile").read_text() == "data"
+    assert (tmp_path / "old.npy").read_text() == "old data"
+    assert (tmp_path / "new.json").read_text() == "old record"
+
+
+def test_force_replaces_an_existing_output(tmp_path):
+    out = tmp_path / "z.npy"
+    out.write_text("old data")
+    argv = ["compute", "--start", "301", "--count", "3", "--out", str(out), "--quiet"]
+    assert main([*argv, "--force"]) == 0
+    stored, record = store.read_chunk(out)
+    assert stored.first_index == 301 and record["sign_bound"] == "rigorous"
+
+
+@pytest.mark.parametrize("target", ["/proc/zeros.npy", "/proc/sys/zeros.txt", "/sys/x/z.npy"])
+def test_a_target_where_no_file_can_be_made_fails_before_computing(capsys, monkeypatch, target):
+    """Root passes os.access everywhere, yet /proc and /sys take no new files: the probe file
+    shows it, in one line with the fix, exit 2, before any zero is computed."""
+    import zetalab.zeros.cli as cli
+
+    computed = []
+    monkeypatch.setattr(cli, "compute_range", lambda *a, **k: computed.append(a))
+    _fails(["compute", "--start", "1", "--count", "5", "--out", target], capsys, "cannot create")
+    assert not computed
 
 
 def test_compute_refuses_counts_that_do_not_fit_and_unsupported_heights(capsys, monkeypatch):
@@ -149,6 +179,7 @@ def test_text_export_has_12_exact_decimals(tmp_path):
     assert len(lines) == 4
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["format"] == "text" and record["decimals"] == 12
+    assert record["sign_bound"] == "rigorous" and record["sign_check"]["samples"] > 4
     assert record["error_bound_parts"]["decimal_rounding"] == 5e-13
     from zetalab.zeros.flint_backend import certified_balls
 

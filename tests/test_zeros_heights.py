@@ -151,8 +151,8 @@ def test_chunk_names_and_wildcards_beyond_1e12():
     assert store.parse_index("000000005000", "end") == 5000
     with pytest.raises(ZetalabError, match="not a chunk index"):
         store.parse_index("0000000000001", "start")  # a second name for zero #1
-    ranges = store.chunk_ranges(10, 5000, first=10**12 + 4999)
+    ranges = store.chunk_ranges(10, 5000, first=10**12 + 999_999)  # chunks of 10⁶ here
     assert [(r.start, r.end) for r in ranges] == [
-        (10**12 + 1, 10**12 + 5000),
-        (10**12 + 5001, 10**12 + 10000),
+        (10**12 + 1, 10**12 + 1_000_000),
+        (10**12 + 1_000_001, 10**12 + 2_000_000),
     ]

@@ -83,7 +83,7 @@ def test_a_false_sign_at_a_bracket_end_is_caught(monkeypatch):
     np.testing.assert_allclose(values, reference, rtol=0, atol=1e-9)
     # the same fault without the check: refinement finds the two fake sign changes next to
     # the bad sample, the count still matches, and wrong zeros would be written
-    monkeypatch.setattr(rs, "_certify", lambda frame, h, zz, stats: (h, zz))
+    monkeypatch.setattr(rs, "_certify", lambda frame, h, zz, stats: (h, zz, np.zeros(len(h))))
     try:
         unchecked, _ = rs.compute_rs(start, end)
     except ZetalabError:
@@ -101,7 +101,7 @@ def test_a_weak_sample_that_cannot_move_is_summed_precisely_then_goes_to_arb(mon
     zz[0, 1] = -np.sign(truth) * 1e-12
     monkeypatch.setattr(rs, "_bound", lambda frame, h: np.full(len(h), 1e3))  # all weak
     stats = rs.RsStats()
-    new_h, new_zz = rs._certify(frame, h, zz.copy(), stats)
+    new_h, new_zz, _ = rs._certify(frame, h, zz.copy(), stats)
     np.testing.assert_array_equal(new_h, h)
     assert (stats.shifted_samples, stats.precise_evaluations, stats.arb_sign_evaluations) == (
         0,
@@ -111,7 +111,7 @@ def test_a_weak_sample_that_cannot_move_is_summed_precisely_then_goes_to_arb(mon
     assert np.sign(new_zz[0, 1]) == np.sign(truth)
     monkeypatch.setattr(rs, "precise_z", lambda frame, h: (0.0, 1.0))  # undecided
     stats = rs.RsStats()
-    _, new_zz = rs._certify(frame, h, zz.copy(), stats)
+    _, new_zz, _ = rs._certify(frame, h, zz.copy(), stats)
     assert stats.arb_sign_evaluations == 3
     assert np.sign(new_zz[0, 1]) == np.sign(truth)
 
@@ -123,3 +123,45 @@ def test_precise_sum_is_within_its_tight_bound(n):
     for h in (3.0, 29_000.5):
         z, bound = precise_z(frame, h)
         assert abs(z - arb_z(frame.t0, h)) < bound < 1e-10  # the kernel's bound: ~1e-6
+
+
+def test_next_to_a_square_the_float_bound_gives_way_to_an_exact_m():
+    """At t = 2πm² the float64 ⌊√(t/2π)⌋ may be m or m − 1 (two branches of Riemann–Siegel):
+    the kernels' bound is infinite there, and the exact re-summation takes m from Arb."""
+    from zetalab.zeros.odlyzko_schonhage import OSFrame
+
+    square = 2 * np.pi * 3000.0**2
+    frame = Frame(square - 40.0, square + 40.0)
+    h = np.array([square - frame.t0 - 1e-9, square - frame.t0 + 1e-9, 5.0])
+    assert np.isinf(z_error_bound(frame.t0 + h[:2], h[:2])).all()
+    assert np.isfinite(z_error_bound(frame.t0 + h[2], h[2]))
+    assert np.isinf(OSFrame(square - 40.0, square + 40.0).error_bound(h[:2])).all()
+    for x in h[:2]:
+        z, bound = precise_z(frame, float(x))
+        assert abs(z - arb_z(frame.t0, float(x))) < bound < 1e-9
+
+
+def test_remainder_rounding_covers_the_kernels_remainder_in_float64():
+    """R as the kernels compute it (a = √(t/2π) rounded moves x = a − m − ½) against the same
+    truncated series evaluated exactly: within `remainder_rounding`, and not vacuously."""
+    import mpmath
+
+    from zetalab.zeros import rs_kernel
+    from zetalab.zeros.rs_bounds import remainder_rounding
+    from zetalab.zeros.rs_series import remainder_polynomials
+
+    coef, lengths = remainder_polynomials()
+    ratios = []
+    with mpmath.workdps(40):
+        for t in np.random.default_rng(3).uniform(6e8, 7e8, 30):
+            computed = rs_kernel.remainder_derivs(float(t), coef, lengths)[0]
+            a = mpmath.sqrt(mpmath.mpf(float(t)) / (2 * mpmath.pi))
+            m = int(mpmath.floor(a))
+            x = a - m - mpmath.mpf(0.5)
+            exact = 0
+            for k in range(5):
+                p = sum(mpmath.mpf(float(coef[k, j])) * x ** (2 * j) for j in range(lengths[k]))
+                exact += (p if k % 2 == 0 else x * p) * a ** (-k - mpmath.mpf(0.5))
+            exact = exact if (m - 1) % 2 == 0 else -exact
+            ratios.append(abs(float(computed - exact)) / float(remainder_rounding(float(t))))
+    assert 1e-3 < max(ratios) < 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -31,6 +32,58 @@ def test_chunk_ranges_are_aligned():
     )
     with pytest.raises(ZetalabError, match="chunk_size"):
         store.chunk_ranges(10, 0)
+
+
+def _tiles(ranges):
+    return all(b.start == a.end + 1 for a, b in itertools.pairwise(ranges))
+
+
+def test_chunks_grow_with_height_and_still_tile():
+    """Below 10⁸ chunk k is [k·cs + 1, (k + 1)·cs] as before; from 10⁸ on chunks hold at least
+    200,000 … 1,000,000 zeros (a job's start-up is paid once per chunk), and every band edge
+    falls on a chunk boundary of both bands, so the chunks still tile every range."""
+    low = store.chunk_ranges(10_200, 5000)
+    assert [(r.start, r.end) for r in low] == [(1, 5000), (5001, 10_000), (10_001, 15_000)]
+    across = store.chunk_ranges(10**6, 5000, first=10**8 - 7000)
+    assert [r.count for r in across[:3]] == [5000, 5000, 200_000] and _tiles(across)
+    assert across[2].start == 10**8 + 1
+    for height, size in ((10**10, 500_000), (10**12, 1_000_000), (10**14, 1_000_000)):
+        (chunk,) = store.chunk_ranges(1, 5000, first=height + 12_345)
+        assert (chunk.start, chunk.count) == (height + 1, size)
+    (top,) = store.chunk_ranges(1, 5000, first=10**16)
+    assert top.end == 10**16  # the last supported zero ends a chunk
+    # an edge that is no multiple of chunk_size starts the band at the next chunk boundary
+    odd = store.chunk_ranges(2000, 600, first=10**8 - 1000)
+    assert _tiles(odd) and odd[-1].start == 100_000_201 and odd[-1].count == 200_000
+    # a chunk_size above every floor keeps one size at every height
+    assert store.chunk_bands(10**6) == [(1, 10**6)]
+
+
+def test_aggregate_keeps_chunks_that_touch_the_range_by_one_zero(tmp_path, chunks, odlyzko):
+    """A chunk whose last zero is the aggregate's first, or whose first zero is its last,
+    supplies that one zero: dropping it would leave a gap."""
+    out = tmp_path / "zeros_from1000_2.npy"
+    manifest = store.aggregate(chunks, out, 2, first=1000)
+    assert [c["used"] for c in manifest["chunks"]] == [[1000, 1000], [1001, 1001]]
+    np.testing.assert_array_equal(np.asarray(store.load_zeros(out)[0]), odlyzko[999:1001])
+    manifest = store.aggregate(chunks, tmp_path / "zeros_2001.npy", 2001)
+    assert manifest["chunks"][-1]["used"] == [2001, 2001]
+    assert manifest["sign_bound"] == "estimate"  # these records predate rigorous signs
+
+
+def test_seams_must_not_repeat_a_zero(tmp_path, chunks, odlyzko):
+    """Chunks that overlap by one index, or whose values repeat at the seam, are refused."""
+    late = store.chunk_path(tmp_path / "x", "file", 1000, 1999)
+    store.write_chunk(late, odlyzko[999:1999], 1000, {})
+    with pytest.raises(ZetalabError, match="overlapping chunks"):
+        store.aggregate([chunks[0], late], tmp_path / "z.npy", 1999)
+    repeat = odlyzko[1000:2000].copy()
+    repeat[0] = odlyzko[999]  # zero #1001 stored as zero #1000's value
+    second = store.chunk_path(tmp_path / "y", "file", 1001, 2000)
+    store.write_chunk(second, repeat, 1001, {})
+    with pytest.raises(ZetalabError, match=r"chunks meet out of order: zero #1000 ≥ zero #1001"):
+        store.aggregate([chunks[0], second], tmp_path / "z.npy", 2000)
+    assert not (tmp_path / "z.npy").exists()
 
 
 def test_aggregate_streams_first_total_zeros(tmp_path, chunks, odlyzko):

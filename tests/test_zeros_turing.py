@@ -110,3 +110,73 @@ def test_counts_pinned_by_turing_need_no_arb_when_a_pair_is_missing(monkeypatch)
     monkeypatch.setattr(rs, "ARB_COUNT_BELOW", 1)
     with pytest.raises(ZetalabError, match="could not prove the count"):
         compute_rs(start, start + 199, count="turing")
+
+
+def test_block_index_check_wants_every_block_to_cover_its_own_zeros():
+    """A block proves zeros lo..hi only if N(T_a) < lo and N(T_b) ≥ hi; the blocks must tile
+    the chunk. A block one zero late, one short, or a gap between blocks is refused."""
+    from zetalab.errors import ZetalabError
+    from zetalab.zeros.counting import block_index_check
+
+    def block(lo, hi, n_a, n_b):
+        return {"start": lo, "end": hi, "N_a": n_a, "N_b": n_b, "T_a": 1.0, "T_b": 2.0}
+
+    good = [block(101, 200, 100, 203), block(201, 300, 195, 300)]
+    record = block_index_check(good, 101, 300, "x")
+    assert (record["N_a"], record["N_b"]) == (100, 300)
+    for bad in (
+        [block(101, 200, 101, 203), good[1]],  # T_a above zero 101: one zero late
+        [good[0], block(201, 300, 195, 299)],  # T_b below zero 300
+        [good[0], block(202, 300, 195, 300)],  # zero 201 in no block
+        [good[0]],  # zeros 201..300 in none
+    ):
+        with pytest.raises(ZetalabError, match="cover"):
+            block_index_check(bad, 101, 300, "x")
+
+
+def test_arb_cross_checks_every_block_below_1e9_a_sample_above_and_none_from_1e13(monkeypatch):
+    from zetalab.zeros import engine, rs
+
+    assert all(rs._use_arb("auto", lo) for lo in (301, 10**6, 10**9 - 20_000))
+    assert not any(rs._use_arb("auto", lo) for lo in (10**13, 10**14 + 7, 10**16 - 10**6))
+    sampled = np.mean([rs._use_arb("auto", 10**9 + 20_000 * k) for k in range(2000)])
+    assert 0.04 < sampled < 0.09  # 1/16 of the blocks
+    calls = []
+    monkeypatch.setattr(rs, "count_zeros_upto", lambda t: calls.append(t) or count_zeros_upto(t))
+    _, stats = compute_rs(1_000_000, 1_000_149)
+    assert [c["method"] for c in stats.count_checks] == ["turing + arb"] and len(calls) == 2
+    # below 1e9 the chunk also passes the Arb index check; from 1e9 its blocks' proofs stand
+    _, meta = engine.compute_range("rs", 1_000_000, 150)
+    assert meta["count_check"]["method"] == "arb index check"
+    lo = next(
+        10**10 + 20_000 * k for k in range(100) if not rs._use_arb("auto", 10**10 + 20_000 * k)
+    )
+    calls.clear()
+    _, meta = engine.compute_range("rs", lo, 150)
+    assert meta["count_check"]["method"] == "rs blocks: turing" and not calls
+
+
+def test_the_rounding_margin_covers_theta_in_float64_at_the_top_of_the_range():
+    """Near 10¹⁶ θ/π − gram0 reaches ~10⁶ at the far end of a block; its float64 value is off
+    by ~1e-10 there (against Arb), within the margin `_margin` adds to MARGIN for it."""
+    import math
+
+    import flint
+
+    from zetalab.unfold import inverse_smooth_count
+    from zetalab.zeros import turing
+    from zetalab.zeros.frame import theta_arb
+
+    t0 = float(inverse_smooth_count(10**16 - 10**6))
+    old = flint.ctx.prec
+    flint.ctx.prec = 200
+    try:
+        th0, pi = theta_arb(t0), flint.arb.pi()
+        gram0 = int((th0 / pi).floor().unique_fmpz())
+        frame = ThetaFrame(t0, math.log(t0 / (2 * math.pi)), gram0, float(th0 - gram0 * pi))
+        for h in (1e3, 1e5, 2e5):
+            exact = theta_arb(flint.arb(t0) + flint.arb(h)) / pi - gram0
+            err = abs(float(exact - float(frame.rel_theta_over_pi(np.array([h]))[0])))
+            assert 0 < err <= turing._margin(frame, h) - turing.MARGIN < 1e-8
+    finally:
+        flint.ctx.prec = old

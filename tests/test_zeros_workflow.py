@@ -53,6 +53,11 @@ def test_zero_stage_end_to_end_and_resume(tmp_path, odlyzko):
     assert np.abs(zeros - odlyzko[:1500]).max() < 3.1e-9
     report = json.loads((tmp_path / CHECK).read_text())
     assert report["passed"] and report["odlyzko"]["overlap"] == 1500
+    chunk = json.loads(
+        (tmp_path / "data/zeros/rs/chunk_000000000001_000000000600.json").read_text()
+    )
+    manifest = json.loads((tmp_path / "data/zeros/rs/zeros_1500.manifest.json").read_text())
+    assert chunk["sign_bound"] == manifest["sign_bound"] == "rigorous"
     for name in ("chunk_rs_000000000001_000000000600.log", "check_rs_1500.log"):
         assert (tmp_path / "logs/zeros" / name).stat().st_size > 0
     assert (tmp_path / "logs/benchmarks/zeros/aggregate_rs_1500.tsv").exists()

@@ -1,7 +1,8 @@
 """Command line: `python -m zetalab.zeros {compute,aggregate,check,warmup}` (docs/zeros.md).
 
-`compute` checks its output path and the memory its count needs before any zero is computed,
-so a typo in `--out` or an impossible `--count` costs nothing and overwrites nothing.
+`compute` checks its output path (writable, not an existing file unless --force) and the
+memory its count needs before any zero is computed, so a typo in `--out` or an impossible
+`--count` costs nothing and overwrites nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -46,6 +48,29 @@ examples:
 """
 
 
+COMPUTE_DESCRIPTION = """\
+Write γ_S..γ_{S+C−1} in index order to --out, with a JSON record beside it (backend,
+versions, error bound, count check, sign_bound, sha256). What each backend proves:
+
+  rs      zeros 1..300 from flint. Every block (20,000 zeros below n ≈ 2.5e12, more above)
+          is counted by Turing's method on samples whose signs of Z are proved (a rigorous
+          bound on the Riemann–Siegel / Odlyzko–Schönhage error, else exact re-summation,
+          else Arb). Arb's zeta_nzeros cross-checks every block below n = 1e9 and 1/16 of the
+          blocks from 1e9 to 1e13, none above. The whole output passes the Arb index check
+          N(T_a) = S−1, N(T_b) = S+C−1 when S < 1e9; from 1e9 up (an Arb count costs
+          0.1 s to minutes there) the record collects the blocks' proofs instead.
+  flint   Arb's certified zeros (acb.zeta_zeros); the Arb index check at every height.
+  mpmath  mpmath.zetazero at 30 digits; the Arb index check at every height.
+  file    each value brackets a sign change of Z (certified), Arb counts at sampled points;
+          the Arb index check at every height.
+
+sign_bound in the record is "rigorous" when every sign the count rests on is proved (every
+backend, every height up to 1e16). The stored values' error_bound is certified for flint and
+an estimate for rs (checked against Arb by `check` and benchmarks/zeros.py --heights).
+"""
+FORCE_HELP = "overwrite --out (and the record beside it) if it exists"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m zetalab.zeros",
@@ -57,9 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     comp = sub.add_parser(
         "compute",
         help="compute γ_S..γ_{S+C−1} into one float64 .npy (plus a .json record)",
-        description="Write γ_S..γ_{S+C−1} as float64, in index order, to --out, with a JSON "
-        "record beside it (backend, versions, error bound, Arb count check, sha256). "
-        "Every backend's output passes the Arb index check N(T_a) = S−1, N(T_b) = S+C−1.",
+        description=COMPUTE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     comp.add_argument(
         "--start",
@@ -85,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         "point, plus the .json record)",
     )
     comp.add_argument("--quiet", action="store_true", help="no progress bar")
+    comp.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     agg = sub.add_parser(
         "aggregate",
@@ -95,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     agg.add_argument("--total", type=int, required=True, help="number of zeros M to keep")
     agg.add_argument("--out", required=True, type=Path, help="output zeros_M.npy")
     agg.add_argument("chunks", nargs="+", type=Path, help="chunk .npy files")
+    agg.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     chk = sub.add_parser(
         "check",
@@ -107,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--odlyzko", type=Path, help="reference table (line k = γ_k)")
     chk.add_argument("--out", type=Path, help="JSON report")
     chk.add_argument("--seed", type=int, default=0)
+    chk.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     sub.add_parser(
         "warmup",
@@ -140,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"numba kernel ready ({seconds:.1f} s)")
             return 0
         if args.out is not None:
-            check_out(args.out, args.command)
+            check_out(args.out, args.command, args.force)
         if args.command == "aggregate":
             manifest = store.aggregate(args.chunks, args.out, args.total)
             print(f"{args.out}: {manifest['count']} zeros from {len(manifest['chunks'])} chunks")
@@ -158,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
 def _compute(args: argparse.Namespace) -> int:
     check_backend(args.backend)
     check_range(args.start, args.count)
-    check_out(args.out, "compute")
+    check_out(args.out, "compute", args.force)
     check_memory(args.count)
     with tqdm(total=args.count, unit="zero", disable=args.quiet, desc=args.backend) as bar:
         values, meta = compute_range(
@@ -177,8 +204,10 @@ def _compute(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_out(out: Path, command: str = "compute") -> None:
-    """Refuse an output the command cannot write, before computing anything."""
+def check_out(out: Path, command: str = "compute", force: bool = False) -> None:
+    """Refuse an output the command cannot or must not write, before computing anything: a
+    suffix it does not write, a directory, an existing file (unless `force`), a place where no
+    file can be created (probed by creating and removing one)."""
     formats = OUT_FORMATS[command]
     if out.suffix not in formats:
         raise ZetalabError(
@@ -194,6 +223,11 @@ def check_out(out: Path, command: str = "compute") -> None:
     for path in (out, *beside):
         if path.is_dir():
             raise ZetalabError(f"--out {out}: {path} is a directory", "give a file name")
+        if path.exists() and not force:
+            raise ZetalabError(
+                f"--out {out}: {path} exists (nothing was computed or overwritten)",
+                "choose another --out, or pass --force to replace it",
+            )
     parent = out.parent
     while not parent.exists():
         parent = parent.parent
@@ -201,9 +235,19 @@ def check_out(out: Path, command: str = "compute") -> None:
         raise ZetalabError(
             f"--out {out}: {parent} is a file, not a directory", "choose another --out path"
         )
+    problem = None
     if not os.access(parent, os.W_OK | os.X_OK):
+        problem = "permission denied"
+    else:
+        try:  # root passes os.access everywhere, and /proc, /sys refuse new files anyway
+            fd, probe = tempfile.mkstemp(prefix=".zetalab-probe-", dir=parent)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+    if problem:
         raise ZetalabError(
-            f"--out {out}: cannot write in {parent} (permission denied)",
+            f"--out {out}: cannot create a file in {parent} ({problem})",
             "choose a directory you can write to",
         )
 

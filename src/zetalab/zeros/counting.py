@@ -55,26 +55,37 @@ def index_check(values: np.ndarray, start: int, where: str) -> dict:
             "doubled or misindexed",
             "recompute this range with another backend (flint is certified), or fix the table",
         )
-    return {"T_a": t_a, "T_b": t_b, "N_a": n_a, "N_b": n_b}
+    return {"T_a": t_a, "T_b": t_b, "N_a": n_a, "N_b": n_b, "method": "arb index check"}
 
 
 def block_index_check(block_checks: list[dict], start: int, end: int, where: str) -> dict:
     """The chunk's index record from the `rs` blocks' own proofs, with no new Arb call.
 
-    Each block proved N(T_a) and N(T_b) (Turing's method, cross-checked by Arb on a sample of
-    blocks) and found exactly N(T_b) − N(T_a) sign changes in (T_a, T_b], so its zeros' indices
-    are proved; here we only check that the blocks cover start..end. At n = 10¹² two Arb calls
-    per chunk would cost 1–5 s, more than computing a 5,000-zero chunk.
+    Each block lo..hi proved N(T_a) and N(T_b) (Turing's method, cross-checked by Arb on a
+    sample of blocks) and found exactly N(T_b) − N(T_a) sign changes in (T_a, T_b], so its
+    zeros' indices are proved when N(T_a) < lo and N(T_b) ≥ hi; here we check that, and that
+    the blocks tile start..end in order. At n = 10¹² two Arb calls per chunk would cost 1–5 s,
+    more than computing a 5,000-zero chunk.
     """
     if not block_checks:
         raise ZetalabError(f"{where}: no block count records", "report this bug")
-    first, last = block_checks[0], block_checks[-1]
-    if not (first["N_a"] < start and last["N_b"] >= end):
+    expected = start
+    for check in block_checks:
+        lo, hi = check["start"], check["end"]
+        if lo != expected or hi < lo or not (check["N_a"] < lo and check["N_b"] >= hi):
+            raise ZetalabError(
+                f"{where}: the block of zeros {lo}..{hi} (proved counts N = "
+                f"{check['N_a']}..{check['N_b']}) does not cover its zeros where zero "
+                f"{expected} comes next",
+                "report this bug; compute this range with --backend flint",
+            )
+        expected = hi + 1
+    if expected != end + 1:
         raise ZetalabError(
-            f"{where}: the blocks' proved counts N = {first['N_a']}..{last['N_b']} do not cover "
-            f"zeros {start}..{end}",
+            f"{where}: the blocks cover zeros {start}..{expected - 1}, not {start}..{end}",
             "report this bug; compute this range with --backend flint",
         )
+    first, last = block_checks[0], block_checks[-1]
     return {
         "T_a": first["T_a"],
         "T_b": last["T_b"],

@@ -97,6 +97,7 @@ def compute_range(
             error_bound_kind="estimate: Halley tail + Riemann–Siegel truncation / |Z′|, "
             "plus the float64 rounding of the stored offsets",
             gram_block_count_checks=stats.count_checks,
+            sign_check=stats.sign_record(),
             arb_sign_evaluations=stats.arb_sign_evaluations,
             odlyzko_schonhage_blocks=stats.os_blocks,
             z_evaluations=evaluations,
@@ -151,6 +152,11 @@ def compute_range(
         meta["count_check"] = block_index_check(meta["gram_block_count_checks"], start, end, where)
     else:
         meta["count_check"] = index_check(values.heights(), start, where)
+    # Every backend's count is proved: Arb's zeta_nzeros, or (rs) Turing's method on samples
+    # whose signs all passed a rigorous bound (plain kernel, Odlyzko–Schönhage, the exact
+    # re-summation) or Arb. Records written before the bounds were rigorous lack the key, and
+    # an aggregate counts them as "estimate" (store.aggregate).
+    meta["sign_bound"] = "rigorous"
     meta["seconds"] = time.perf_counter() - began
     meta["versions"] = versions()
     return values, meta

@@ -54,6 +54,33 @@ def _two_prod(a: float, b: float) -> tuple[float, float]:
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+@numba.njit(inline="always")
+def product_mod_2pi(
+    x: float, log_hi: float, log_lo: float, inv: float, c1: float, c2: float, c3: float
+) -> float:
+    """x·log n mod 2π (near 0, |·| ≲ π) for log n = log_hi + log_lo and 2π = c1 + c2 + c3,
+    inv = 1/c1: the product and the multiple of c1 are error-free, so the result carries only a
+    few roundings of quantities below 2π, not the ulp of x·log n (shared by the frame phases,
+    the exact re-summation and the Odlyzko–Schönhage grid)."""
+    big, e = _two_prod(x, log_hi)
+    k = math.floor(big * inv + 0.5)
+    a_hi, a_lo = _two_prod(k, c1)
+    return (big - a_hi) - a_lo + e + x * log_lo - k * c2 - k * c3
+
+
+def two_pi_parts(prec: int = 128) -> tuple[float, float, float]:
+    """2π = c1 + c2 + c3 to `prec` bits, each part a float64 (for `product_mod_2pi`)."""
+    old = flint.ctx.prec
+    flint.ctx.prec = prec
+    try:
+        two_pi = 2 * flint.arb.pi()
+        c1 = float(two_pi)
+        c2 = float(two_pi - c1)
+        return c1, c2, float(two_pi - c1 - c2)
+    finally:
+        flint.ctx.prec = old
+
+
 @numba.njit(cache=True)
 def _fill(  # log n in double-double: primes from Arb, composites by sums
     m: int,
@@ -93,10 +120,7 @@ def _reduce(
     out = np.empty(m)
     inv = 1.0 / c1
     for n in range(1, m + 1):
-        big, e = _two_prod(t0, hi[n])
-        k = math.floor(big * inv + 0.5)
-        a_hi, a_lo = _two_prod(k, c1)
-        y = (big - a_hi) - a_lo + e + t0 * lo[n] - k * c2 - k * c3
+        y = product_mod_2pi(t0, hi[n], lo[n], inv, c1, c2, c3)
         x = (th_hi - y) + th_lo
         x -= c1 * math.floor(x * inv)
         out[n - 1] = x
@@ -128,9 +152,7 @@ def phases(t0: float, theta0: flint.arb, m: int, prec: int = 128) -> np.ndarray:
     try:
         hi, lo = _log_table(m, prec)
         two_pi = 2 * flint.arb.pi()
-        c1 = float(two_pi)
-        c2 = float(two_pi - c1)
-        c3 = float(two_pi - c1 - c2)
+        c1, c2, c3 = two_pi_parts(prec)
         th = theta0 - two_pi * (theta0 / two_pi).floor()
         th_hi, th_lo = _split_arb(th)
         out = _reduce(float(t0), hi, lo, th_hi, th_lo, c1, c2, c3)

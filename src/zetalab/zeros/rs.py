@@ -3,8 +3,8 @@
 Steps for an index range start..end (start above DELEGATE_BELOW):
 1. Gram points g_j around the range and a Turing zone of ~2.5·B(t) beyond each end, Z at each
    (≈ one evaluation per zero). Every sample's sign is certified: |Z| must exceed a rigorous
-   bound on the Riemann–Siegel truncation plus the float64 rounding (`rs_bounds`), or Z is
-   re-evaluated there in Arb.
+   bound on the Riemann–Siegel truncation plus the float64 rounding (`rs_bounds` for the plain
+   kernel, `os_bounds` for Odlyzko–Schönhage), or Z is re-summed exactly or evaluated in Arb.
 2. Bracket T_a < T_b at good Gram points ((−1)^j Z(g_j) > 0) just beyond the range.
 3. Gram blocks that show fewer sign changes than their length (Rosser's rule) are sampled more
    densely, then their neighbours (a Rosser-rule violation moves zeros between blocks), until
@@ -79,6 +79,36 @@ class RsStats:
     os_blocks: int = 0  # blocks evaluated by Odlyzko–Schönhage
     count_checks: list[dict] = field(default_factory=list)
     error_estimate: float = 0.0
+    # the signs the counts rest on (samples next to a sign change, and T_a, T_b): how many,
+    # the smallest |Z| among them with the bound that proved its sign, the smallest |Z|/bound
+    sign_samples: int = 0
+    min_abs_z: float = math.inf
+    bound_at_min_abs_z: float = math.nan
+    min_sign_ratio: float = math.inf
+
+    def note_signs(self, z: np.ndarray, bound: np.ndarray) -> None:
+        """Fold in the signs one block's count rests on (bound 0: decided by Arb)."""
+        if not z.size:
+            return
+        self.sign_samples += int(z.size)
+        i = int(np.argmin(np.abs(z)))
+        if abs(z[i]) < self.min_abs_z:
+            self.min_abs_z, self.bound_at_min_abs_z = float(abs(z[i])), float(bound[i])
+        with np.errstate(divide="ignore"):
+            ratio = np.where(bound > 0, np.abs(z) / bound, np.inf)
+        self.min_sign_ratio = min(self.min_sign_ratio, float(ratio.min()))
+
+    def sign_record(self) -> dict:
+        """The chunk record's `sign_check`: every sign proved, and by how much."""
+        return {
+            "samples": self.sign_samples,
+            "min_abs_z": self.min_abs_z,
+            "bound_at_min_abs_z": self.bound_at_min_abs_z,
+            "min_abs_z_over_bound": self.min_sign_ratio,
+            "shifted_samples": self.shifted_samples,
+            "precise_evaluations": self.precise_evaluations,
+            "arb_sign_evaluations": self.arb_sign_evaluations,
+        }
 
 
 def compute_rs(
@@ -182,8 +212,9 @@ def _bound(frame: Frame, h: np.ndarray) -> np.ndarray:
 
 def _certify(
     frame: Frame, h: np.ndarray, zz: np.ndarray, stats: RsStats
-) -> tuple[np.ndarray, np.ndarray]:
-    """Samples (h, rows Z, Z′, Z″) whose signs are all proved.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples (h, rows Z, Z′, Z″) whose signs are all proved, and the bound that proves each
+    (|Z| exceeds it; 0 where Arb decided).
 
     A sample whose |Z| does not exceed the evaluator's error bound is first moved by a small
     step (±1/4096 of a Gram interval, less than half the finest refinement spacing, so the
@@ -193,7 +224,8 @@ def _certify(
     ~1e-11 instead of ~1e-7…5e-5). Only if that fails is Z evaluated in Arb, which near
     n = 10¹⁶ costs 25–60 s a point.
     """
-    weak = np.flatnonzero(~(np.abs(zz[0]) > _bound(frame, h)))
+    bound = _bound(frame, h)
+    weak = np.flatnonzero(~(np.abs(zz[0]) > bound))
     if weak.size:
         h, zz = h.copy(), zz.copy()
         t = frame.t0 + h[weak]
@@ -201,10 +233,12 @@ def _certify(
         for factor in (1.0, -1.0, 2.0, -2.0):
             trial = h[weak] + factor * step
             zt = frame.z(trial, derivs=True)
-            ok = np.abs(zt[0]) > _bound(frame, trial)
+            trial_bound = _bound(frame, trial)
+            ok = np.abs(zt[0]) > trial_bound
             moved = weak[ok]
             h[moved] = trial[ok]
             zz[:, moved] = zt[:, ok]
+            bound[moved] = trial_bound[ok]
             stats.shifted_samples += moved.size
             weak, step = weak[~ok], step[~ok]
             if weak.size == 0:
@@ -212,18 +246,20 @@ def _certify(
     if weak.size:  # the compensated double-double sum: a bound ~10⁵ times tighter, in ms
         still = []
         for i in weak.tolist():
-            z, bound = precise_z(frame, float(h[i]))
+            z, precise_bound = precise_z(frame, float(h[i]))
             stats.precise_evaluations += 1
-            if abs(z) > bound:
+            if abs(z) > precise_bound:
                 zz[0, i] = z
+                bound[i] = precise_bound
             else:
                 still.append(i)
         weak = np.array(still, dtype=np.int64)
     if weak.size:
-        z, count = certify_signs(frame.t0, h[weak], zz[0, weak], _bound(frame, h[weak]))
+        z, count = certify_signs(frame.t0, h[weak], zz[0, weak], bound[weak])
         zz[0, weak] = z
+        bound[weak] = 0.0
         stats.arb_sign_evaluations += count
-    return h, zz
+    return h, zz, bound
 
 
 def _use_arb(count: str, lo: int) -> bool:
@@ -254,7 +290,7 @@ def _try_block(
     t_hi = float(inverse_smooth_count(jb + 2.5))
     frame = _make_frame(t_lo, t_hi + 1.0, len(j), evaluator, stats)
     h = frame.gram_offsets(j)
-    h, zz = _certify(frame, h, frame.z(h, derivs=True), stats)
+    h, zz, bound = _certify(frame, h, frame.z(h, derivs=True), stats)
     z, zd = zz[0], zz[1]
     stats.gram_evaluations += len(h)
     good = ((-1.0) ** (j % 2)) * z > 0.0
@@ -268,7 +304,7 @@ def _try_block(
         return None
     ia, ib = int(cand_a[0]), int(cand_b[0])
     t_a, t_b = frame.t0 + h[ia], frame.t0 + h[ib]
-    samples = _Samples(h, z, zd, good)
+    samples = _Samples(h, z, zd, bound, good)
     arb_counts = None
     if use_arb or not use_turing:
         try:
@@ -338,8 +374,9 @@ def _try_block(
         check["method"] = "turing + arb" if arb_counts is not None else "turing"
     if n_a >= start or n_b < end:
         return None
-    check.update(N_a=n_a, N_b=n_b)
+    check.update(N_a=n_a, N_b=n_b, start=start, end=end)
     stats.count_checks.append(check)
+    stats.note_signs(*samples.count_signs(ia, ib))
     roots = samples.polish(frame, ia, ib, stats)
     # Offsets from the frame's exact t0: γ = t0 + root is never rounded to one float64 here.
     if not (np.all(np.diff(roots) > 0) and roots[0] > h[ia] and roots[-1] <= h[ib]):
@@ -358,11 +395,12 @@ class _Samples:
     then their neighbours (a Rosser-rule violation moves a pair into a neighbouring block).
     """
 
-    def __init__(self, gram_h: np.ndarray, gram_z: np.ndarray, gram_d: np.ndarray, good):
+    def __init__(self, gram_h, gram_z, gram_d, gram_bound, good):
         self.gram_h = gram_h
         n_int = len(gram_h) - 1
         self.n_int = n_int
         self.h, self.z, self.d = gram_h.copy(), gram_z.copy(), gram_d.copy()
+        self.bound = gram_bound.copy()
         # the last Gram point closes the range and belongs to no interval
         self.interval = np.minimum(np.arange(len(gram_h)), n_int - 1)
         self.density = np.ones(n_int, dtype=np.int64)
@@ -379,6 +417,14 @@ class _Samples:
     def counts(self) -> np.ndarray:
         change = np.signbit(self.z[1:]) != np.signbit(self.z[:-1])
         return np.bincount(self.interval[:-1][change], minlength=self.n_int)
+
+    def count_signs(self, ia: int, ib: int) -> tuple[np.ndarray, np.ndarray]:
+        """(Z, bound) at the samples the count rests on: both ends of every sign change (the
+        brackets Turing's method and the count use) and the Gram points T_a, T_b."""
+        change = np.flatnonzero(np.signbit(self.z[1:]) != np.signbit(self.z[:-1]))
+        ends = np.searchsorted(self.h, self.gram_h[[ia, ib]])
+        used = np.unique(np.concatenate((change, change + 1, ends)))
+        return self.z[used], self.bound[used]
 
     def found(self, ia: int, ib: int) -> int:
         """Sign changes between Gram points ia and ib (both samples, so no bracket straddles)."""
@@ -441,7 +487,7 @@ class _Samples:
         first = np.repeat(np.cumsum(reps) - reps, reps)
         k = 2 * (np.arange(owner.size) - first) + 1
         new_h = gram_h[owner] + (gram_h[owner + 1] - gram_h[owner]) * k / dens
-        new_h, new_zz = _certify(frame, new_h, frame.z(new_h, derivs=True), stats)
+        new_h, new_zz, new_bound = _certify(frame, new_h, frame.z(new_h, derivs=True), stats)
         new_z = new_zz[0]
         self.density[intervals] = d_new
         stats.refine_evaluations += new_h.size
@@ -451,6 +497,7 @@ class _Samples:
         self.h = h[order]
         self.z = np.concatenate((self.z, new_z))[order]
         self.d = np.concatenate((self.d, new_zz[1]))[order]
+        self.bound = np.concatenate((self.bound, new_bound))[order]
         self.interval = np.concatenate((self.interval, owner))[order]
         if int(self.counts().sum()) == total:
             self.radius += 1

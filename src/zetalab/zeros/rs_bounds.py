@@ -11,17 +11,25 @@ The bound has three parts (see docs/zeros.md, "Rigorous signs"):
    for t ≥ 200, |R_K(t)| ≤ d_K τ^(−(2K+3)/4), τ = t/2π, with d_4 = 0.017.
 2. Truncation of the Taylor series of C0..C4 that the kernel stores (`rs_series`): the dropped
    coefficients, summed with |x| ≤ ½, times a^(−k−½).
-3. float64 rounding in the kernel, bounded term by term (eps = 2^−53 · 2 per operation):
+3. float64 rounding in the kernel, bounded term by term (u = 2^−53 per operation; `EPS` = 2u
+   is the allowance per rounding used below, twice the standard model's):
    - phase x_n = φ_n + Δθ(h) − h·log n: φ_n rounded once (≤ π·eps); h·log n and Δθ carry a few
      relative roundings each, and the (fastmath, possibly reassociated) Cody–Waite reduction
      loses at most ~eps·|x_n|: in all ≤ 8·eps·(2π + |Δθ| + |h|·log n) rad;
    - sin/cos polynomials on |r| ≤ π/4: truncation < 2e-18 plus Horner rounding ≤ 4·eps;
    - n^(−½) rounded (eps);
    - the sum of m terms in any order (the vectorised loop reassociates it): ≤ m·eps·Σ|terms|;
-   - the remainder evaluated at fl(t0 + h) instead of t0 + h: ≤ 3·eps·√a, plus its own
-     Horner rounding ≤ 1e-15·a^(−½).
+   - the remainder (`remainder_rounding`): a = √(t/2π) is computed from fl(t0 + h) with a
+     relative error ≤ `A_REL`, which moves x = a − m − ½ by ≤ A_REL·a; |C_k′| on |x| ≤ ½ is
+     bounded by the series (Σ i·|c_i|·½^(i−1): 3.2 for C_0), and each Horner sum of L terms
+     by γ_(2L+6)·Σ|c_i|·½^i.
    With Σ_{n≤m} n^(−½) ≤ 2√m this gives the closed form in `float_error_bound`; the factor
    m·eps dominates at large height (it is a worst case: measured errors are 10³–10⁵ smaller).
+4. The number of terms m = ⌊a⌋: where the computed a lies within A_REL·a of an integer, m may
+   be off by one and the formula is the wrong branch of Riemann–Siegel; there the bound is
+   infinite (`near_square`), so the sample goes to the exact paths (`precise_z` takes m from
+   Arb). Elementary functions (exp, log, sqrt, sin, cos) are taken within `ELEM` (4 ulp):
+   glibc's table of known errors lists ≤ 1–2 ulp for these in double precision on x86_64.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import numba
 import numpy as np
 
 from zetalab.zeros import rs_kernel
-from zetalab.zeros.phases import _two_prod
+from zetalab.zeros.phases import product_mod_2pi, two_pi_parts
 from zetalab.zeros.rs_series import remainder_coefficients, remainder_polynomials
 
 # Gabcke's constants d_K for the remainder after C_0..C_K, valid for t ≥ 200.
@@ -42,6 +50,16 @@ GABCKE_D = (0.127, 0.053, 0.011, 0.031, 0.017, 0.061, 0.661, 9.2, 130.0, 1837.0,
 GABCKE_T_MIN = 200.0
 KERNEL_TERMS = 5  # the kernel sums C_0..C_4, so K = 4
 EPS = 2.0**-52  # float64 unit roundoff is 2^-53; one ulp of 1 is used as a margin
+U = 2.0**-53  # unit roundoff: |fl(x op y) − x op y| ≤ u·|x op y|
+ELEM = 8.0 * U  # exp, log, log1p, sqrt, pow, sin, cos: ≤ 4 ulp (relative; absolute for sin, cos)
+# |a_computed − √(t/2π)| ≤ A_REL·a: fl(t0 + h), ×1/2π (rounded constant, product), sqrt
+# (possibly approximated under fastmath): 1.5u + 2.5u + 4 ulp margin
+A_REL = 8.0 * U
+
+
+def gamma(k: int | np.ndarray) -> float | np.ndarray:
+    """γ_k = k·u/(1 − k·u): the standard bound on k accumulated roundings (Higham, §3.1)."""
+    return k * U / (1.0 - k * U)
 
 
 @functools.cache
@@ -57,6 +75,37 @@ def _series_tails() -> np.ndarray:
         # 1e-30: the tail of the 60 stored coefficients themselves (rs_series.TERMS)
         tails[k] = float(np.sum(np.abs(full[k, dropped]) * 0.5 ** powers[dropped])) + 1e-30
     return tails
+
+
+@functools.cache
+def _series_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """Per C_k, bounds on |x| ≤ ½: Σ|c_i|·½^i ≥ |C_k| and Σ i·|c_i|·½^(i−1) ≥ |C_k′|."""
+    full = remainder_coefficients()
+    i = np.arange(full.shape[1])
+    size = np.sum(np.abs(full) * 0.5**i, axis=1) + 1e-30
+    slope = np.sum(np.abs(full) * i * 0.5 ** np.maximum(i - 1, 0), axis=1) + 1e-30
+    return size, slope
+
+
+def near_square(t: np.ndarray | float) -> np.ndarray:
+    """Where m = ⌊√(t/2π)⌋ in float64 may be off by one: a within 2·A_REL·a of an integer
+    (A_REL for the kernel's a, as much again for this test's own a)."""
+    a = np.sqrt(np.asarray(t, dtype=np.float64) / (2.0 * math.pi))
+    return np.abs(a - np.rint(a)) <= 2.0 * A_REL * a
+
+
+def remainder_rounding(t: np.ndarray | float) -> np.ndarray:
+    """|R as the kernels compute it − R at the exact t| for the right m: a's error moves x, plus
+    the Horner sums and the scaling a^(−k−½) (docs/zeros.md, "Rigorous signs")."""
+    a = np.sqrt(np.asarray(t, dtype=np.float64) / (2.0 * math.pi))
+    size, slope = _series_bounds()
+    _coef, lengths = remainder_polynomials()
+    out = np.zeros_like(a)
+    for k in range(KERNEL_TERMS):
+        shift = (slope[k] + (k + 0.5) * size[k]) * A_REL * a  # x and a^(−k−½) move with a
+        horner = gamma(2 * int(lengths[k]) + 6 + 2 * k) * size[k]
+        out = out + a ** (-k - 0.5) * (shift + horner)
+    return out
 
 
 def remainder_bound(t: np.ndarray | float) -> np.ndarray:
@@ -84,13 +133,14 @@ def float_error_bound(t: np.ndarray | float, h: np.ndarray | float) -> np.ndarra
     phase = 8.0 * EPS * (2.0 * math.pi + dtheta + h * log_m)
     per_term = phase + 4.0 * EPS + 2e-18 + EPS  # phase, sin/cos, n^(−½)
     main = 2.0 * sum_amp * (per_term + m * EPS)
-    remainder = 3.0 * EPS * np.sqrt(a) + 1e-15 / np.sqrt(a)
-    return main + remainder
+    return main + remainder_rounding(t)
 
 
 def z_error_bound(t: np.ndarray | float, h: np.ndarray | float) -> np.ndarray:
-    """Total bound on |Z_kernel(t0 + h) − Z(t0 + h)|: truncation plus rounding."""
-    return remainder_bound(t) + float_error_bound(t, h)
+    """Total bound on |Z_kernel(t0 + h) − Z(t0 + h)|: truncation plus rounding; infinite where
+    the kernel's m may be off by one (`near_square`)."""
+    bound = remainder_bound(t) + float_error_bound(t, h)
+    return np.where(near_square(t), np.inf, bound)
 
 
 def arb_z(t0: float | str, h: float, max_prec: int = 1024) -> float:
@@ -162,10 +212,7 @@ def _precise_sum(
     inv = 1.0 / c1
     for i in range(m):
         n = i + 1
-        big, e = _two_prod(h, log_hi[n])
-        k = math.floor(big * inv + 0.5)
-        a_hi, a_lo = _two_prod(k, c1)
-        y = (big - a_hi) - a_lo + e + h * log_lo[n] - k * c2 - k * c3  # h·log n mod 2π
+        y = product_mod_2pi(h, log_hi[n], log_lo[n], inv, c1, c2, c3)  # h·log n mod 2π
         x = (phi0[i] - y) + dth_hi + dth_lo
         term = amp[i] * math.cos(x)
         t = s + term
@@ -180,37 +227,39 @@ def _precise_sum(
 def precise_z(frame, h: float) -> tuple[float, float]:
     """Z(t0 + h) with a rounding bound of ~1e-10 instead of the kernel's m·eps worst case,
     and that bound (Gabcke's truncation included). For samples whose sign the fast kernels
-    cannot prove; Arb is the last resort (25–60 s a point near 10¹⁶, this ~0.1–1 s)."""
+    cannot prove; Arb is the last resort (25–60 s a point near 10¹⁶, this ~0.1–1 s).
+    The number of terms m = ⌊√(t/2π)⌋ comes from Arb, so it is right even next to a square
+    2πm², where the float kernels' bound is infinite (`near_square`)."""
     from zetalab.zeros.frame import theta_arb
     from zetalab.zeros.phases import _log_table
 
     t = frame.t0 + h
-    a = math.sqrt(t / (2.0 * math.pi))
-    m = int(a)
     old = flint.ctx.prec
     flint.ctx.prec = 128
     try:
-        log_hi, log_lo = _log_table(m, 128)
         two_pi = 2 * flint.arb.pi()
-        dth = theta_arb(flint.arb(frame.t0) + flint.arb(h)) - theta_arb(frame.t0)
+        t_exact = flint.arb(frame.t0) + flint.arb(h)  # exact: two binary floats, 128 bits
+        root = (t_exact / two_pi).sqrt().floor()
+        if not root.is_exact():
+            return 0.0, math.inf  # √(t/2π) within 1e-38 of an integer: Arb decides
+        m = int(root.unique_fmpz())
+        log_hi, log_lo = _log_table(m, 128)
+        dth = theta_arb(t_exact) - theta_arb(frame.t0)
         dth -= two_pi * (dth / two_pi).floor()
         dth_hi = float(dth)
         dth_lo = float(dth - dth_hi)
-        c1 = float(two_pi)
-        c2 = float(two_pi - c1)
-        c3 = float(two_pi - c1 - c2)
     finally:
         flint.ctx.prec = old
     main = _precise_sum(
-        float(h), frame.phi0, log_hi, log_lo, frame.amp, m, dth_hi, dth_lo, c1, c2, c3
+        float(h), frame.phi0, log_hi, log_lo, frame.amp, m, dth_hi, dth_lo, *two_pi_parts()
     )
-    coef, lengths = frame.coef, frame.lengths
-    r, _r1, _r2 = rs_kernel.remainder_derivs(t, coef, lengths)
+    a = math.sqrt(t / (2.0 * math.pi))
+    r = rs_kernel.remainder_given_m(a, m, frame.coef, frame.lengths)
     sum_amp = 2.0 * math.sqrt(m)
     # per term: φ_n (1 ulp of 2π), h·log n mod 2π and Δθ (2 ulps each), their sum (2 ulps),
     # cos (1 ulp), n^(−½) (eps); the compensated sum 2·eps·|S| + m²·eps²·Σ
     per_term = 8.0 * EPS * 2.0 * math.pi + 2.0 * EPS
     rounding = 2.0 * sum_amp * (per_term + 2.0 * EPS + m * m * EPS * EPS)
-    bound = float(remainder_bound(t)) + rounding
-    bound += 3.0 * EPS * math.sqrt(a) + 1e-15 / math.sqrt(a)  # the remainder at fl(t0 + h)
+    # the remainder with the exact m at the float a (x may exceed ½ by A_REL·a: the slope term)
+    bound = float(remainder_bound(t) + remainder_rounding(t)) + rounding
     return 2.0 * main + r, bound

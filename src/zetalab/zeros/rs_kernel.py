@@ -167,6 +167,29 @@ def remainder_derivs(t: float, coef: np.ndarray, lengths: np.ndarray) -> tuple[f
     return sign * r, sign * dr_da * da_dt, sign * d2r * da_dt * da_dt
 
 
+@numba.njit(inline="always")
+def _remainder_sum(x: float, inv_a: float, coef: np.ndarray, lengths: np.ndarray) -> float:
+    """Σ_k C_k(x) a^(−k−½) by Horner's rule in y = x² (the remainder without its sign)."""
+    y = x * x
+    scale = math.sqrt(inv_a)
+    r = 0.0
+    for k in range(5):
+        pv = 0.0
+        for j in range(lengths[k] - 1, -1, -1):
+            pv = pv * y + coef[k, j]
+        r += (pv if k % 2 == 0 else x * pv) * scale
+        scale *= inv_a
+    return r
+
+
+@numba.njit(cache=True)
+def remainder_given_m(a: float, m: int, coef: np.ndarray, lengths: np.ndarray) -> float:
+    """R = (−1)^(m−1) a^(−1/2) Σ_k C_k(a − m − ½) a^(−k) for a known m (from Arb, next to a
+    square 2πm² where ⌊a⌋ in float64 may be off by one); `rs_bounds.precise_z` uses it."""
+    r = _remainder_sum(a - m - 0.5, 1.0 / a, coef, lengths)
+    return r if (m - 1) % 2 == 0 else -r
+
+
 @numba.njit(fastmath=True, cache=True, nogil=True)
 def z_eval(
     h: np.ndarray,
@@ -193,12 +216,6 @@ def z_eval(
         a = math.sqrt(t * INV_TWO_PI)
         m = int(a)
         dth = delta_theta(t0, log_t0, hi)
-        # Remainder: (−1)^(m−1) a^(−1/2) Σ_k C_k(p − ½) a^(−k)
-        x = a - m - 0.5
-        y = x * x
-        sign = 1.0 if (m - 1) % 2 == 0 else -1.0
-        inv_a = 1.0 / a
-        scale = math.sqrt(inv_a)
         if derivs:
             th1 = theta_d1(t)
             s0, s1, s2, s3 = _sum_z_derivs(phi0, log_n, amp, m, dth, hi, th1)
@@ -208,14 +225,9 @@ def z_eval(
             out[2, i] = -2.0 * (s2 + theta_d2(t) * s3) + r2
         else:
             s0 = _sum_z(phi0, log_n, amp, m, dth, hi)
-            r = 0.0
-            for k in range(5):
-                pv = 0.0
-                for j in range(lengths[k] - 1, -1, -1):
-                    pv = pv * y + coef[k, j]
-                r += (pv if k % 2 == 0 else x * pv) * scale
-                scale *= inv_a
-            out[0, i] = 2.0 * s0 + sign * r
+            # remainder: (−1)^(m−1) a^(−1/2) Σ_k C_k(p − ½) a^(−k)
+            r = _remainder_sum(a - m - 0.5, 1.0 / a, coef, lengths)
+            out[0, i] = 2.0 * s0 + (r if (m - 1) % 2 == 0 else -r)
     return out
 
 

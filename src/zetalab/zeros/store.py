@@ -60,8 +60,29 @@ class ChunkRange:
         return self.end - self.start + 1
 
 
+# From these heights on, a chunk job holds at least this many zeros: a job pays 2–4 s of start-up
+# (interpreter, Snakemake's script wrapper, imports, the JIT cache, the first frame), and at
+# height the warmed engine computes ~10⁵ zeros a second, so 5,000-zero chunks would spend most
+# of their time starting (docs/benchmarks.md, "Chunk jobs at height").
+CHUNK_FLOORS = ((10**8, 200_000), (10**10, 500_000), (10**12, 1_000_000))
+
+
+def chunk_bands(chunk_size: int) -> list[tuple[int, int]]:
+    """[(first zero index, zeros per chunk)] of each height band: `chunk_size` from zero 1,
+    then max(chunk_size, floor) from the first chunk boundary at or above each CHUNK_FLOORS
+    height, so every band is tiled without gaps by aligned chunks."""
+    bands = [(1, chunk_size)]
+    for height, floor in CHUNK_FLOORS:
+        first, size = bands[-1]
+        grown = max(chunk_size, floor)
+        if grown != size:
+            bands.append((first + -(-(height - first) // size) * size, grown))
+    return bands
+
+
 def chunk_ranges(total: int, chunk_size: int, first: int = 1) -> list[ChunkRange]:
-    """The aligned chunks covering first..first+total−1: chunk k is [k·cs + 1, (k + 1)·cs].
+    """The aligned chunks covering first..first+total−1 (`chunk_bands`): below n = 10⁸ chunk k
+    is [k·cs + 1, (k + 1)·cs]; above, chunks grow with the height, aligned the same way.
 
     Aligned chunks mean aggregates of different sizes share their chunk files; the first and
     last chunk may extend beyond the range and the aggregate keeps only the zeros it covers.
@@ -72,9 +93,17 @@ def chunk_ranges(total: int, chunk_size: int, first: int = 1) -> list[ChunkRange
         raise ZetalabError(f"zeros.chunk_size must be ≥ 1, got {chunk_size}", "set it ≥ 1")
     if first < 1:
         raise ZetalabError(f"the first zero index must be ≥ 1, got {first}", "use start ≥ 1")
-    k0 = (first - 1) // chunk_size
-    k1 = (first + total - 2) // chunk_size
-    return [ChunkRange(k * chunk_size + 1, (k + 1) * chunk_size) for k in range(k0, k1 + 1)]
+    last = first + total - 1
+    bands = chunk_bands(chunk_size)
+    out = []
+    for (band_first, size), following in zip(bands, [*bands[1:], (None, None)], strict=True):
+        band_last = last if following[0] is None else following[0] - 1
+        lo, hi = max(first, band_first), min(last, band_last)
+        if lo > hi:
+            continue
+        for k in range((lo - band_first) // size, (hi - band_first) // size + 1):
+            out.append(ChunkRange(band_first + k * size, band_first + (k + 1) * size - 1))
+    return out
 
 
 def chunk_name(start: int, end: int) -> str:
@@ -387,6 +416,7 @@ def aggregate(
                     "sha256": record["sha256"],
                     "format": int(record.get("format", LEGACY_FORMAT)),
                     "error_bound": record.get("error_bound"),
+                    "sign_bound": record.get("sign_bound", "estimate"),
                 }
             )
         target.flush()
@@ -403,6 +433,10 @@ def aggregate(
         "chunks": chunks_manifest,
         # the largest chunk bound; null when any chunk has none (a table of unknown accuracy)
         "error_bound": None if any(b is None for b in bounds) else max(bounds),
+        # "rigorous" when every chunk's count rests on proved signs only (SPEC §3)
+        "sign_bound": "rigorous"
+        if all(c["sign_bound"] == "rigorous" for c in chunks_manifest)
+        else "estimate",
         "blocks": blocks,
         **(extra or {}),
     }
@@ -423,7 +457,7 @@ def _check_tiling(entries: Sequence[tuple[int, int, Path]], first: int, last: in
             raise ZetalabError(
                 f"overlapping chunks: {path} starts at zero #{start} but zeros up to "
                 f"#{expected - 1} are already covered",
-                "pass each aligned chunk once (chunk k covers k·chunk_size+1..(k+1)·chunk_size)",
+                "pass each aligned chunk once (store.chunk_ranges lists them)",
             )
         expected = end + 1
     if expected <= last:

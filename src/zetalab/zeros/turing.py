@@ -38,8 +38,11 @@ import numpy as np
 T_MIN = 168.0 * math.pi  # lower end of the S-integral bounds
 TRUDGIAN = (2.067, 0.059)  # B(t2) = a + b·log t2
 LEHMAN = (1.91, 0.114)  # B(t2) = a + b·log(t2/2π)
-# count units: absorbs the float64 rounding of Δθ (≤ ~1e-12 rad over a block) and of the sums
+# count units: at least this allowance for rounding; `_margin` adds the float64 rounding of Δθ
+# (8 eps per unit of |h|·(½ log τ + 1) rad, as in the kernel: ≤ 1.5e-9 at 10¹⁶) so the bounds
+# stay proved; the trapezoid sums run on θ/π minus a local integer, so they are small numbers
 MARGIN = 1e-6
+EPS = 2.0**-52
 STEP = 0.05  # trapezoid step for ∫θ (the convexity correction is ~STEP²/(12π·t) per unit)
 
 
@@ -92,10 +95,19 @@ def brackets(pts_h: np.ndarray, pts_z: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return pts_h[change], pts_h[change + 1]
 
 
+def _margin(frame: ThetaFrame, h: float) -> float:
+    """Count units that cover the float64 rounding of θ/π − gram0 at offsets up to |h|."""
+    tau = (frame.t0 + abs(h)) / (2.0 * math.pi)
+    dtheta = 8.0 * EPS * abs(h) * (0.5 * math.log(tau) + 1.0) + 4.0 * EPS * math.pi
+    return MARGIN + dtheta / math.pi
+
+
 def _theta_integral_bounds(
     frame: ThetaFrame, lo: np.ndarray, hi: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Upper and lower bounds on ∫_lo^hi (θ/π − gram0) dt for arrays of intervals.
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Upper and lower bounds on ∫_lo^hi (θ/π − gram0 − g) dt for arrays of intervals, and
+    the integer g (θ/π − gram0 near the first end: subtracting it keeps the sums small, so
+    their rounding is far below the margin even where θ/π − gram0 is ~10⁶, near 10¹⁶).
 
     Composite trapezoid on a grid of step ≤ STEP through every end point: θ is convex, so it
     over-estimates; θ″(t) = 1/(2t) + O(t⁻³) ≤ 1/t bounds the excess by Σ w³/(12π·t_min).
@@ -109,6 +121,8 @@ def _theta_integral_bounds(
     inner[step == 0] = ends[gap[step == 0]]
     nodes = np.concatenate((inner, ends[-1:]))
     vals = frame.rel_theta_over_pi(nodes)
+    g = math.floor(float(vals[0]))
+    vals = vals - g
     w = np.diff(nodes)
     trap = np.concatenate(([0.0], np.cumsum(0.5 * w * (vals[1:] + vals[:-1]))))
     t_min = frame.t0 + float(nodes[0])
@@ -116,7 +130,7 @@ def _theta_integral_bounds(
     i_lo = np.searchsorted(nodes, lo, side="left")
     i_hi = np.searchsorted(nodes, hi, side="left")
     upper = trap[i_hi] - trap[i_lo]
-    return upper, upper - (curv[i_hi] - curv[i_lo])
+    return upper, upper - (curv[i_hi] - curv[i_lo]), g
 
 
 def upper_count(
@@ -133,11 +147,12 @@ def upper_count(
     k = np.searchsorted(bs, ends, side="right")  # brackets inside (h0, e]
     lengths = ends - h0
     integral_c = k * lengths - cum[k]  # Σ (e − b_i) = Σ (H − (b_i − h0))
-    theta_hi, _ = _theta_integral_bounds(frame, np.full(ends.size, h0), ends)
+    theta_hi, _, g = _theta_integral_bounds(frame, np.full(ends.size, h0), ends)
     # B(t) grows with t: B at the farthest end bounds every candidate
     bound = s_integral_bound(frame.t0 + float(ends[-1]))
     x = (bound + theta_hi + lengths - integral_c) / lengths
-    return frame.gram0 + math.floor(float(x.min()) + MARGIN)
+    reach = max(abs(h0), abs(float(ends[-1])))
+    return frame.gram0 + g + math.floor(float(x.min()) + _margin(frame, reach))
 
 
 def lower_count(
@@ -150,16 +165,18 @@ def lower_count(
         return None
     keep = b <= h0
     as_ = np.sort(a[keep])
-    # Σ over brackets with s ≤ a_i of (a_i − s)
-    suffix = np.concatenate((np.cumsum(as_[::-1])[::-1], [0.0]))
+    # Σ over brackets with s ≤ a_i of (a_i − s), in offsets from h0 (small numbers)
+    rel = as_ - h0
+    suffix = np.concatenate((np.cumsum(rel[::-1])[::-1], [0.0]))
     k = np.searchsorted(as_, starts, side="left")
     count = as_.size - k
-    integral_d = suffix[k] - count * starts
+    integral_d = suffix[k] - count * (starts - h0)
     lengths = h0 - starts
-    _, theta_lo = _theta_integral_bounds(frame, starts, np.full(starts.size, h0))
+    _, theta_lo, g = _theta_integral_bounds(frame, starts, np.full(starts.size, h0))
     bound = s_integral_bound(frame.t0 + h0)
     x = (theta_lo + lengths + integral_d - bound) / lengths
-    return frame.gram0 + math.ceil(float(x.max()) - MARGIN)
+    reach = max(abs(h0), abs(float(starts[0])))
+    return frame.gram0 + g + math.ceil(float(x.max()) - _margin(frame, reach))
 
 
 @dataclass(frozen=True)
