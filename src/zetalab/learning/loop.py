@@ -79,7 +79,10 @@ class Trainer:
             problem.num_features, mcfg["hidden"], mcfg["layers"], self.conv, base_column=base
         ).to(self.device)
         self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=self.tcfg["lr"], weight_decay=self.tcfg["weight_decay"]
+            self.model.parameters(),
+            lr=self.tcfg["lr"],
+            weight_decay=self.tcfg["weight_decay"],
+            fused=True,
         )
         self.scheduler = make_scheduler(self.optimizer, self.tcfg)
         self.rng = np.random.default_rng(seed)
