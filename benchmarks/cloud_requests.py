@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import uuid
 from pathlib import Path
 
 import yaml
+
+from zetalab.cloud.recording import recorded_environment
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -59,22 +60,9 @@ def new_bucket(endpoint: str) -> str:
 
 
 def environment(endpoint: str, bucket: str, tmp: Path, record: Path) -> dict[str, str]:
-    site = tmp / "site"
-    site.mkdir(exist_ok=True)
-    hook = "from zetalab.cloud.recording import install\ninstall()\n"
-    (site / "sitecustomize.py").write_text(hook)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZETALAB_", "SNAKEMAKE_"))}
-    env.update(
-        STORAGE_EMULATOR_HOST=endpoint,
-        ZETALAB_GCP_PROJECT=PROJECT,
-        ZETALAB_GCP_REGION="europe-west4",
-        ZETALAB_GCS_BUCKET=bucket,
-        ZETALAB_IMAGE_REPO=f"europe-west4-docker.pkg.dev/{PROJECT}/zetalab",
-        ZETALAB_BATCH_RECORD=str(record),
-        ZETALAB_BATCH_MATERIALIZE="1",
-        PYTHONPATH=os.pathsep.join([str(site), str(REPO / "src")]),
+    return recorded_environment(
+        endpoint, bucket, PROJECT, tmp / "site", record, ZETALAB_BATCH_MATERIALIZE="1"
     )
-    return env
 
 
 def workdir(tmp: Path) -> Path:

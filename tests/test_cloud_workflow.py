@@ -22,7 +22,7 @@ from snakemake_executor_plugin_zetalab_batch import (
     REQUIRE_CUDA_VAR,
 )
 from zetalab.cloud import checkpoint_sync, gpu
-from zetalab.cloud.recording import read_records
+from zetalab.cloud.recording import read_records, recorded_environment
 from zetalab.zeros.store import load_aggregate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,23 +102,8 @@ def workdir(tmp_path: Path, config_text: str | None = None) -> Path:
 def cloud_env(endpoint: str, bucket: str, tmp_path: Path, **extra) -> dict[str, str]:
     """Environment of the README's set-up, pointed at the emulator; Batch replaced by a
     recorder (installed by a sitecustomize.py on PYTHONPATH)."""
-    site = tmp_path / "site"
-    site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(
-        "from zetalab.cloud.recording import install\ninstall()\n"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZETALAB_", "SNAKEMAKE_"))}
-    env.update(
-        STORAGE_EMULATOR_HOST=endpoint,
-        ZETALAB_GCP_PROJECT=PROJECT,
-        ZETALAB_GCP_REGION="europe-west4",
-        ZETALAB_GCS_BUCKET=bucket,
-        ZETALAB_IMAGE_REPO=IMAGE_REPO,
-        ZETALAB_BATCH_RECORD=str(tmp_path / "requests.jsonl"),
-        PYTHONPATH=os.pathsep.join([str(site), str(REPO / "src")]),  # this checkout's zetalab
-    )
-    env.update(extra)
-    return env
+    record = tmp_path / "requests.jsonl"
+    return recorded_environment(endpoint, bucket, PROJECT, tmp_path / "site", record, **extra)
 
 
 def snakemake(args: list[str], env: dict, timeout: int = 600) -> subprocess.CompletedProcess:

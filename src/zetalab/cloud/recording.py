@@ -171,3 +171,28 @@ def read_records(path: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def recorded_environment(
+    endpoint: str, bucket: str, project: str, site: Path, record: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of the README's cloud set-up pointed at a storage emulator, with Batch
+    replaced by this recorder (installed by a sitecustomize.py written into `site`, which goes
+    first on PYTHONPATH beside this checkout's package)."""
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "sitecustomize.py").write_text(
+        "from zetalab.cloud.recording import install\ninstall()\n"
+    )
+    src = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZETALAB_", "SNAKEMAKE_"))}
+    env.update(
+        STORAGE_EMULATOR_HOST=endpoint,
+        ZETALAB_GCP_PROJECT=project,
+        ZETALAB_GCP_REGION="europe-west4",
+        ZETALAB_GCS_BUCKET=bucket,
+        ZETALAB_IMAGE_REPO=f"europe-west4-docker.pkg.dev/{project}/zetalab",
+        ZETALAB_BATCH_RECORD=str(record),
+        PYTHONPATH=os.pathsep.join([str(site), str(src)]),
+    )
+    env.update(extra)
+    return env
