@@ -168,7 +168,10 @@ def test_the_seam_between_observed_and_hidden_nodes_is_trained(zeros, tmp_path):
     ("sections", "message"),
     [
         ({"model": {"wave_primes": 9593}}, "model.wave_primes = 9593 .* the limit is 9,592"),
-        ({"model": {"estimate": {"num_primes": 20_000_000}}}, "config key model.estimate"),
+        (
+            {"model": {"estimate": {"num_primes": 20_000_000}}},
+            "model.estimate.num_primes = 20000000",
+        ),
         ({"train": {"patience": 30, "max_epochs": 20}}, "train.patience = 30 must lie between"),
         ({"model": {"wave_primes": [2, 100003]}}, "beyond the cap 100,000"),
         ({"model": {"residual": True, "estimate": {"num_primes": 0}}}, "model.residual is true"),
