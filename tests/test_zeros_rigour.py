@@ -165,3 +165,47 @@ def test_remainder_rounding_covers_the_kernels_remainder_in_float64():
             exact = exact if (m - 1) % 2 == 0 else -exact
             ratios.append(abs(float(computed - exact)) / float(remainder_rounding(float(t))))
     assert 1e-3 < max(ratios) < 1
+
+
+def test_remainder_rounding_sums_both_terms_of_every_order():
+    """Both parts of each order's rounding (a's error moving x and a^(−k−½); the Horner sum's
+    γ factor) are in the bound, term by term as docs/zeros.md states them: the float64 check
+    above cannot see the Horner part at height, where the shift dominates."""
+    import math
+
+    from zetalab.zeros import rs_bounds as rb
+    from zetalab.zeros.rs_series import remainder_polynomials
+
+    size, slope = rb._series_bounds()
+    _coef, lengths = remainder_polynomials()
+    t = np.array([300.0, 1e4, 1e8, 1e14])
+    a = np.sqrt(t / (2 * math.pi))
+    expected = sum(
+        a ** (-k - 0.5)
+        * (
+            (slope[k] + (k + 0.5) * size[k]) * rb.A_REL * a
+            + rb.gamma(2 * int(lengths[k]) + 6 + 2 * k) * size[k]
+        )
+        for k in range(rb.KERNEL_TERMS)
+    )
+    np.testing.assert_allclose(rb.remainder_rounding(t), expected, rtol=1e-12)
+
+
+def test_the_signs_a_count_rests_on_are_both_ends_of_every_bracket_and_the_gram_ends():
+    """`sign_check` (the record's proof margin) must see exactly the samples the count uses:
+    both ends of every sign change and the samples at T_a, T_b; the others do not count."""
+    gram_h = np.array([0.0, 1.0, 2.0, 3.0])
+    samples = rs._Samples(
+        gram_h,
+        np.array([1.0, -2.0, -3.0, 4.0]),
+        np.zeros(4),
+        np.array([0.1, 0.2, 0.3, 0.4]),
+        np.ones(4, dtype=bool),
+    )
+    samples.h = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+    samples.z = np.array([1.0, 5.0, -2.0, -7.0, -3.0, 6.0, 4.0])
+    samples.bound = np.array([0.1, 0.5, 0.2, 0.7, 0.3, 0.6, 0.4])
+    z, bound = samples.count_signs(0, 3)
+    # changes between 0.5|1.0 and 2.0|2.5; T_a = 0.0, T_b = 3.0; 1.5 (z = -7) is not used
+    np.testing.assert_array_equal(z, [1.0, 5.0, -2.0, -3.0, 6.0, 4.0])
+    np.testing.assert_array_equal(bound, [0.1, 0.5, 0.2, 0.3, 0.6, 0.4])

@@ -423,7 +423,9 @@ class _Samples:
         brackets Turing's method and the count use) and the Gram points T_a, T_b."""
         change = np.flatnonzero(np.signbit(self.z[1:]) != np.signbit(self.z[:-1]))
         ends = np.searchsorted(self.h, self.gram_h[[ia, ib]])
-        used = np.unique(np.concatenate((change, change + 1, ends)))
+        used = np.zeros(len(self.z), dtype=bool)  # a mask: np.unique would sort
+        used[change] = used[change + 1] = True
+        used[ends] = True
         return self.z[used], self.bound[used]
 
     def found(self, ia: int, ib: int) -> int:

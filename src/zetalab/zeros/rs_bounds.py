@@ -94,18 +94,32 @@ def near_square(t: np.ndarray | float) -> np.ndarray:
     return np.abs(a - np.rint(a)) <= 2.0 * A_REL * a
 
 
+def _series_in_a(a: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """Σ_k coefficients[k]·a^(−k−½), by Horner's rule in 1/a (one pass over the array)."""
+    inverse = 1.0 / a
+    out = np.full_like(a, coefficients[-1])
+    for c in coefficients[-2::-1]:
+        out = out * inverse + c
+    return out * np.sqrt(inverse)
+
+
+@functools.cache
+def _rounding_coefficients() -> tuple[np.ndarray, np.ndarray]:
+    """(c_a, c_1) with |rounding of C_k's term| ≤ (c_a[k]·a + c_1[k])·a^(−k−½)."""
+    size, slope = _series_bounds()
+    _coef, lengths = remainder_polynomials()
+    k = np.arange(KERNEL_TERMS)
+    shift = (slope + (k + 0.5) * size) * A_REL  # x and a^(−k−½) move with a
+    horner = np.array([gamma(2 * int(lengths[j]) + 6 + 2 * j) for j in k]) * size
+    return shift, horner
+
+
 def remainder_rounding(t: np.ndarray | float) -> np.ndarray:
     """|R as the kernels compute it − R at the exact t| for the right m: a's error moves x, plus
     the Horner sums and the scaling a^(−k−½) (docs/zeros.md, "Rigorous signs")."""
     a = np.sqrt(np.asarray(t, dtype=np.float64) / (2.0 * math.pi))
-    size, slope = _series_bounds()
-    _coef, lengths = remainder_polynomials()
-    out = np.zeros_like(a)
-    for k in range(KERNEL_TERMS):
-        shift = (slope[k] + (k + 0.5) * size[k]) * A_REL * a  # x and a^(−k−½) move with a
-        horner = gamma(2 * int(lengths[k]) + 6 + 2 * k) * size[k]
-        out = out + a ** (-k - 0.5) * (shift + horner)
-    return out
+    shift, horner = _rounding_coefficients()
+    return a * _series_in_a(a, shift) + _series_in_a(a, horner)
 
 
 def remainder_bound(t: np.ndarray | float) -> np.ndarray:
@@ -116,9 +130,7 @@ def remainder_bound(t: np.ndarray | float) -> np.ndarray:
     tau = t / (2.0 * math.pi)
     a = np.sqrt(tau)
     gabcke = GABCKE_D[KERNEL_TERMS - 1] * tau ** (-(2 * (KERNEL_TERMS - 1) + 3) / 4.0)
-    tails = _series_tails()
-    series = sum(tails[k] * a ** (-k - 0.5) for k in range(KERNEL_TERMS))
-    return gabcke + series
+    return gabcke + _series_in_a(a, _series_tails())
 
 
 def float_error_bound(t: np.ndarray | float, h: np.ndarray | float) -> np.ndarray:
