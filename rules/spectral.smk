@@ -8,6 +8,7 @@
 # jobs it affects (device, threads, checkpoint_every and profiling rerun nothing).
 # See docs/spectral.md.
 from zetalab.spectral.plan import (
+    check_settings,
     planned_extrapolation,
     planned_held_out,
     planned_regimes,
@@ -15,6 +16,7 @@ from zetalab.spectral.plan import (
 )
 
 try:
+    check_settings(config["spectral"])
     SPECTRAL_HELD_OUT = planned_held_out(config["spectral"])
     SPECTRAL_ENDS = planned_extrapolation(config["spectral"])
     SPECTRAL_REGIMES = planned_regimes(config["spectral"])

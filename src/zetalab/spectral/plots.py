@@ -34,14 +34,28 @@ def plot_spectra(path, concentrations, wavelengths, spectra, title: str = "Study
     _save(fig, path)
 
 
-def plot_loss_curves(path, histories: dict[str, list[dict[str, Any]]]) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, history in histories.items():
+def plot_loss_curves(path, histories: dict[str, dict[str, Any]]) -> None:
+    """Training (solid) and inner-split (dashed) loss per model, the kept epoch marked, and
+    each model's noise floor (dotted): the record that says whether training converged."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i, (name, record) in enumerate(histories.items()):
+        history = record["history"]
         epochs = [h["epoch"] for h in history]
-        ax.semilogy(epochs, [h["loss"] for h in history], label=name, lw=2 if name == "all" else 1)
+        conv = "converged" if record.get("converged") else "NOT converged"
+        ax.semilogy(epochs, [h["loss"] for h in history], f"C{i}-", lw=1, label=f"{name} ({conv})")
+        if history and "inner_loss" in history[0]:
+            ax.semilogy(epochs, [h["inner_loss"] for h in history], f"C{i}--", lw=1)
+        kept = record.get("kept_epoch")
+        if kept:
+            ax.plot([kept], [history[kept - 1]["inner_loss"]], f"C{i}o")
+        if record.get("noise_floor"):
+            ax.axhline(record["noise_floor"], color=f"C{i}", ls=":", lw=0.8)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training MSE")
-    ax.set_title("Training loss of the validation models (without_cK: trained without c_K)")
+    ax.set_ylabel("MSE")
+    ax.set_title(
+        "Training (solid) and inner-split (dashed) loss, kept epoch (dot), noise floor (dotted)",
+        fontsize=9,
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)
@@ -53,7 +67,7 @@ def plot_held_out(path, wavelengths, results: list[dict[str, Any]], summaries) -
     fig, axes = plt.subplots(n, 2, figsize=(11, 2.8 * n), squeeze=False)
     w = np.asarray(wavelengths)
     for row, r in zip(axes, results, strict=True):
-        strongest = summaries[r["kind"]]["strongest_baseline"]
+        strongest = r["strongest"]["method"]
         shown = ["node", strongest] + (["linear"] if strongest != "linear" else [])
         true = np.asarray(r["curves"]["true"])
         row[0].plot(w, true, "k", lw=2, label="true (held out)")
