@@ -27,7 +27,7 @@ one) and predicts the spectrum at any concentration, all wavelengths at once:
   r = 1 .. n - 2 (n - 2 is the most the inner fits on n - 1 spectra allow) predicts every inner
   training spectrum from the others when the query lies inside the training range, or each end
   spectrum from the others when it lies beyond (extrapolation is judged on extrapolations); the
-  lowest mean MSE wins, the lower rank on a tie. ``spectral.validation.low_rank_rank`` fixes it.
+  lowest mean MSE wins, the lower rank on a tie (within rounding). ``spectral.validation.low_rank_rank`` fixes it.
   Beyond the range the spline's end cubic extrapolates the scores, as it does the spectra.
 
 Beyond the training range every method extrapolates with its own end piece (the GP reverts to
@@ -148,7 +148,11 @@ def low_rank_rank(c: np.ndarray, a: np.ndarray, inside: bool) -> tuple[int, dict
         )
         for r in range(1, n - 1)
     }
-    return min(scores, key=lambda r: (scores[r], r)), scores
+    # The lowest rank within rounding of the best: an exact rank-2 series must not pick rank 3
+    # on a 1e-31 difference.
+    best = min(scores.values())
+    tie = best * (1.0 + 1e-6) + 1e-12 * float(np.mean(a**2))
+    return min(r for r in scores if scores[r] <= tie), scores
 
 
 def low_rank(c: np.ndarray, a: np.ndarray, query: np.ndarray, rank: int | None = None):
