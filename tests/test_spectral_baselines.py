@@ -186,7 +186,12 @@ def test_baseline_drift_is_off_by_default_and_an_offset_and_slope_when_on():
 
 @pytest.mark.parametrize(
     "regime, non_monotonic",
-    [("beer_lambert", False), ("monomer_dimer", False), ("band_shift", True), ("saturation", False)],
+    [
+        ("beer_lambert", False),
+        ("monomer_dimer", False),
+        ("band_shift", True),
+        ("saturation", False),
+    ],
 )
 def test_non_monotonic_fraction_is_measured_on_the_noise_free_signal(regime, non_monotonic):
     """SPEC §9's "non-monotonic in concentration" holds for the band shift only; noise on
@@ -297,3 +302,21 @@ def test_the_strongest_baseline_is_chosen_on_the_training_spectra_only():
     assert scores[chosen] < 1e-20
     chosen_end, _ = select_strongest(C[keep], a[keep], inside=False)
     assert chosen_end in ("cubic_spline", "low_rank")
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"validation": {"low_rank_rank": 5}}, "spectral.validation.low_rank_rank = 5 exceeds"),
+        ({"data": {"noise": -0.01}}, "spectral.data.noise"),
+        ({"data": {"noise_intensity": -1e-4}}, "spectral.data.noise_intensity"),
+        ({"data": {"drift": -1e-3}}, "spectral.data.drift"),
+        ({"train": {"patience": 0}}, "spectral.train.patience"),
+        ({"train": {"patience": 5, "lr_patience": 6}}, "spectral.train.patience = 5 is below"),
+    ],
+)
+def test_bad_rank_noise_and_patience_are_config_errors_naming_the_key(section, message):
+    from zetalab.spectral.plan import check_settings
+
+    with pytest.raises(ZetalabError, match=message.replace(".", r"\.")):
+        check_settings(SpectralConfig.load(section).to_dict())

@@ -72,6 +72,18 @@ def test_edge_held_out_and_unknown_regime_are_refused_before_any_job(tmp_path):
     assert "soup" in proc.stdout + proc.stderr
 
 
+def test_a_rank_beyond_the_training_spectra_is_refused_before_any_job(tmp_path):
+    """The parse-time checks (plan.check_settings) run before planning; the other bad keys
+    (noise, patience) are covered without Snakemake in test_spectral_baselines.py."""
+    _config(
+        tmp_path, "targets:\n  study_z: false\nspectral:\n  validation:\n    low_rank_rank: 5\n"
+    )
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", check=False)
+    assert proc.returncode != 0
+    assert "spectral.validation.low_rank_rank = 5 exceeds" in proc.stdout + proc.stderr
+    assert "Job stats" not in proc.stdout  # refused before any job was planned
+
+
 @pytest.mark.slow
 def test_spectral_rules_end_to_end_and_reruns(tmp_path):
     _config(tmp_path, TINY)
@@ -79,14 +91,24 @@ def test_spectral_rules_end_to_end_and_reruns(tmp_path):
     out = tmp_path / "results" / "spectral" / "monomer_dimer"
     metrics = json.loads((out / "validation" / "metrics.json").read_text())
     assert [r["index"] for r in metrics["held_out"]] == [2, 0, 5]
-    assert set(metrics["methods"]) == {"node", "linear", "cubic_spline", "pchip", "akima", "gp"}
+    assert set(metrics["methods"]) == {
+        "node",
+        "linear",
+        "cubic_spline",
+        "pchip",
+        "akima",
+        "gp",
+        "low_rank",
+    }
     for kind in ("interpolation", "extrapolation"):
         for scores in metrics["methods"].values():
             assert scores[kind]["mse"] >= 0  # every method scored, never NaN/None
         assert metrics["summary"][kind]["strongest_baseline"] != "node"
     table = (out / "validation" / "table.md").read_text()
     assert "## Interpolation" in table and "## Extrapolation" in table
-    assert " wins" in table or " beats " in table
+    # two epochs: the models stop at the cap, so no verdict is stated, and the table says so
+    assert "not converged" in table and " beats " not in table
+    assert set(metrics["convergence"]) == {"without_c0", "without_c2", "without_c5"}
     bench = json.loads((out / "benchmark" / "benchmark.json").read_text())
     assert bench["train"]["samples_per_epoch"] == 30 * 16
     export = json.loads((out / "export" / "export.json").read_text())
@@ -94,6 +116,10 @@ def test_spectral_rules_end_to_end_and_reruns(tmp_path):
     assert (out / "export" / "model.onnx").stat().st_size > 0
     history = json.loads((out / "models" / "all" / "history.json").read_text())
     assert len(history["history"]) == 2
+    assert history["converged"] is False and history["epochs_run"] == 2
+    assert history["kept_epoch"] == history["best_epoch"] in (1, 2)
+    assert history["final_loss"] == history["history"][-1]["loss"]
+    assert history["noise_floor"] == pytest.approx(4e-6, rel=0.1)
     assert (out / "models" / "all" / "checkpoint.pt").exists()
     for log in ("data", "train_all", "train_without_c2", "validate", "benchmark", "export"):
         assert (tmp_path / "logs" / "spectral" / "monomer_dimer" / f"{log}.log").stat().st_size

@@ -27,7 +27,8 @@ one) and predicts the spectrum at any concentration, all wavelengths at once:
   r = 1 .. n - 2 (n - 2 is the most the inner fits on n - 1 spectra allow) predicts every inner
   training spectrum from the others when the query lies inside the training range, or each end
   spectrum from the others when it lies beyond (extrapolation is judged on extrapolations); the
-  lowest mean MSE wins, the lower rank on a tie (within rounding). ``spectral.validation.low_rank_rank`` fixes it.
+  lowest mean MSE wins, the lower rank on a tie (within rounding);
+  ``spectral.validation.low_rank_rank`` fixes it instead.
   Beyond the range the spline's end cubic extrapolates the scores, as it does the spectra.
 
 Beyond the training range every method extrapolates with its own end piece (the GP reverts to
