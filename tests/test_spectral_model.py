@@ -252,3 +252,33 @@ def test_unsorted_concentrations_and_bad_batches_are_refused(tiny_data):
 def test_config_round_trips_through_json(tiny_cfg):
     again = SpectralConfig.load(json.loads(json.dumps(tiny_cfg.to_dict())))
     assert again == tiny_cfg
+
+
+def test_the_benchmark_times_the_seeds_configuration_with_its_spread():
+    """SEED_SETTINGS is the seed's cell 2 and 6 (dopri5 + adjoint, 10 Newton steps, 2048/256,
+    601 wavelengths); it runs, and the figures are a median with its min-max over epochs."""
+    from zetalab.spectral.benchmark import SEED_SETTINGS, benchmark, table
+
+    seed = SpectralConfig.load(SEED_SETTINGS)
+    assert (seed.solver.method, seed.solver.adjoint, seed.shooting.newton_steps) == (
+        "dopri5",
+        True,
+        10,
+    )
+    assert (seed.train.mega_batch, seed.train.micro_batch, seed.data.n_wavelengths) == (
+        2048,
+        256,
+        601,
+    )
+    small = seed.replace(data={"n_wavelengths": 6}, benchmark={"epochs": 3})
+    torch.set_num_threads(1)
+    data = synthetic_spectra(small.data, 0, CPU)
+    model = train(small.replace(train={"epochs": 1}), data, CPU).model
+    result = benchmark(model, data, small, CPU)
+    t = result["train"]
+    assert t["epochs_timed"] == 3 and t["samples_per_epoch"] == 30 * 6
+    assert t["epoch_seconds_min"] <= t["epoch_seconds"] <= t["epoch_seconds_max"]
+    assert result["settings"]["method"] == "dopri5" and result["settings"]["adjoint"] is True
+    text = table(result)
+    assert "dopri5 + adjoint, 10 Newton steps, mega-batch 2048 / micro-batch 256" in text
+    assert "median of 3 epochs" in text

@@ -111,6 +111,7 @@ def test_spectral_rules_end_to_end_and_reruns(tmp_path):
     assert set(metrics["convergence"]) == {"without_c0", "without_c2", "without_c5"}
     bench = json.loads((out / "benchmark" / "benchmark.json").read_text())
     assert bench["train"]["samples_per_epoch"] == 30 * 16
+    assert bench["train"]["epochs_timed"] == 3  # the median of three, with the min-max
     export = json.loads((out / "export" / "export.json").read_text())
     assert export["torchscript"]["max_abs_diff_vs_eager"] < 1e-5
     assert (out / "export" / "model.onnx").stat().st_size > 0
