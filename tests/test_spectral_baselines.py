@@ -153,11 +153,11 @@ def test_each_regime_is_seeded_and_carries_the_configured_noise(regime):
 def test_the_regimes_draw_independent_noise():
     noise = []
     for regime in REGIMES:
-        cfg = SpectralConfig.load({"data": {"regime": regime, "noise_intensity": 0}})
-        d = synthetic_spectra(cfg.data, 0, CPU, torch.float64)
+        data = {"regime": regime, "noise_intensity": 0, "n_wavelengths": 601}
+        d = synthetic_spectra(SpectralConfig.load({"data": data}).data, 0, CPU, torch.float64)
         noise.append((d.spectra - d.clean).flatten())
-    corr = torch.corrcoef(torch.stack(noise))
-    assert float((corr - torch.eye(4)).abs().max()) < 0.05
+    corr = torch.corrcoef(torch.stack(noise))  # 3606 draws each: |r| of independent ~0.02
+    assert float((corr - torch.eye(4)).abs().max()) < 0.08  # one shared seed gave r = 1
 
 
 def test_photometric_noise_grows_with_absorbance_as_ten_to_the_a():
@@ -320,3 +320,18 @@ def test_bad_rank_noise_and_patience_are_config_errors_naming_the_key(section, m
 
     with pytest.raises(ZetalabError, match=message.replace(".", r"\.")):
         check_settings(SpectralConfig.load(section).to_dict())
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_the_physics_form_fit_recovers_noise_free_spectra_of_its_regime(regime):
+    """The reference knows the form: on noise-free spectra it predicts a left-out one to
+    rounding (jittered band positions and constants included), inside and beyond the range."""
+    from zetalab.spectral.physics import physics_fit
+
+    cfg = SpectralConfig.load({"data": {"regime": regime, "noise": 0.0, "noise_intensity": 0.0}})
+    d = synthetic_spectra(cfg.data, 0, CPU, torch.float64)
+    c, a, w = d.concentrations.numpy(), d.spectra.numpy(), d.wavelengths.numpy()
+    for k in (0, 2, 5):
+        keep = [i for i in range(len(c)) if i != k]
+        pred = physics_fit(regime, c[keep], a[keep], w, c[k : k + 1])[0]
+        assert float(np.mean((pred - a[k]) ** 2)) < 1e-14

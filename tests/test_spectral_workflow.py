@@ -109,6 +109,8 @@ def test_spectral_rules_end_to_end_and_reruns(tmp_path):
     # two epochs: the models stop at the cap, so no verdict is stated, and the table says so
     assert "not converged" in table and " beats " not in table
     assert set(metrics["convergence"]) == {"without_c0", "without_c2", "without_c5"}
+    assert metrics["reference"]["interpolation"]["mse"] > 0  # the physics-form fit, apart
+    assert "physics-form fit †" in table and "physics_fit" not in metrics["methods"]
     bench = json.loads((out / "benchmark" / "benchmark.json").read_text())
     assert bench["train"]["samples_per_epoch"] == 30 * 16
     assert bench["train"]["epochs_timed"] == 3  # the median of three, with the min-max

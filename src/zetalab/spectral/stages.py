@@ -208,6 +208,7 @@ def validate_job(
             k,
             conv,
             cfg.validation.low_rank_rank,
+            cfg.data.regime if cfg.data.source == "synthetic" else None,
         )
         shooting[name] = state["summary"]["shooting"]
         convergence[name] = conv
@@ -245,8 +246,13 @@ def validate_job(
             "methods": {
                 m: {kind: summaries[kind]["mean"].get(m) for kind in KINDS} for m in METHODS
             },
+            "reference": {
+                "method": "physics_fit: knows the true model form (a reference, not a competitor)",
+                **{kind: summaries[kind].get("reference") for kind in KINDS},
+            },
             "summary": {
-                kind: {k: v for k, v in summaries[kind].items() if k != "mean"} for kind in KINDS
+                kind: {k: v for k, v in summaries[kind].items() if k not in ("mean", "reference")}
+                for kind in KINDS
             },
             "verdict": " ".join(summaries[kind]["verdict"] for kind in KINDS),
             "convergence": convergence,
