@@ -60,7 +60,7 @@ def test_default_synthetic_spectra_are_seeded_monomer_dimer():
     cfg = SpectralConfig.load()
     assert cfg.data.regime == "monomer_dimer"
     a = synthetic_spectra(cfg.data, 0, CPU)
-    assert tuple(a.spectra.shape) == (6, 61)  # the default's coarse grid (the seed's is 601)
+    assert tuple(a.spectra.shape) == (6, 31)  # the default's coarse grid (the seed's is 601)
     shifted = SpectralConfig.load({"data": {"regime": "band_shift"}}).data
     assert non_monotonic_fraction(synthetic_spectra(shifted, 0, CPU)) > 0.3
     torch.testing.assert_close(a.spectra, synthetic_spectra(cfg.data, 0, CPU).spectra)
