@@ -144,8 +144,6 @@ def test_spectral_rules_end_to_end_and_reruns(tmp_path):
         tmp_path, TINY.replace("    noise", "").replace("  data:\n", "  data:\n    noise: 0.01\n")
     )
     assert _planned(run_snakemake(tmp_path, "-n", "--cores", "1"))["spectral_data"] == 1
-    _config(
-        tmp_path, TINY.replace("    extrapolate: true\n", "    extrapolate: false\n")
-    )
+    _config(tmp_path, TINY.replace("    extrapolate: true\n", "    extrapolate: false\n"))
     planned = _planned(run_snakemake(tmp_path, "-n", "--cores", "1"))
     assert planned.get("spectral_train", 0) == 0 and planned["spectral_validate"] == 1
