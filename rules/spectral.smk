@@ -1,13 +1,15 @@
 # Rules of Study S, the geodesic-coupled spectral neural ODE (SPEC §9, seed 003).
 # Per data regime (wildcard {regime}, results/spectral/{regime}/): spectral_data ->
 # spectral_train (subset "all", one "without_cK" per held-out inner concentration and, for the
-# extrapolation scores, per end) -> spectral_validate (the NODE against linear, cubic spline,
-# PCHIP, Akima and a Gaussian process); spectral_benchmark and spectral_export for
+# extrapolation scores, per end; each to convergence on an inner split) -> spectral_validate (the
+# NODE against linear, cubic spline, PCHIP, Akima, a Gaussian process and the low-rank SVD, the
+# strongest chosen by inner leave-one-out); spectral_benchmark and spectral_export for
 # spectral.data.regime; spectral_regimes compares the regimes of spectral.regimes.
 # Each rule's params hold the settings its outputs depend on, so changing one reruns exactly the
 # jobs it affects (device, threads, checkpoint_every and profiling rerun nothing).
 # See docs/spectral.md.
 from zetalab.spectral.plan import (
+    check_settings,
     planned_extrapolation,
     planned_held_out,
     planned_regimes,
@@ -15,6 +17,7 @@ from zetalab.spectral.plan import (
 )
 
 try:
+    check_settings(config["spectral"])
     SPECTRAL_HELD_OUT = planned_held_out(config["spectral"])
     SPECTRAL_ENDS = planned_extrapolation(config["spectral"])
     SPECTRAL_REGIMES = planned_regimes(config["spectral"])
@@ -85,7 +88,7 @@ rule spectral_train:
 
 
 rule spectral_validate:
-    """Leave-one-out: the NODE against every interpolator, interpolation and extrapolation."""
+    """Leave-one-out: the NODE against every baseline, interpolation and extrapolation."""
     input:
         spectra=rules.spectral_data.output.spectra,
         models=expand(SPECTRAL_MODEL, subset=SPECTRAL_SUBSETS[1:], allow_missing=True),

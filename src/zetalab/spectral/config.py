@@ -33,6 +33,8 @@ class DataConfig:
     wavelength_max: float
     n_wavelengths: int
     noise: float
+    noise_intensity: float
+    drift: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,11 @@ class TrainConfig:
     micro_batch: int
     lr_metric: float
     lr_flow: float
+    inner_fraction: float
+    patience: int
+    lr_patience: int
+    lr_factor: float
+    min_delta: float
     clip_norm: float
     amp: bool
     amp_dtype: str
@@ -85,6 +92,7 @@ class TrainConfig:
 class ValidationConfig:
     held_out: tuple[int, ...] | None
     extrapolate: bool
+    low_rank_rank: int | None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,11 +4,18 @@ The synthetic absorbance follows one of four regimes that behave like real solut
 (``spectral.data.regime``, see ``regime_absorbance``): Beer-Lambert, a monomer-dimer
 equilibrium, a band that shifts and broadens with concentration, and detector saturation. They
 were fixed before any model was judged on them; docs/spectral.md gives their physics.
+
+The noise is a spectrometer's (``photometric_variance``): a read-noise floor plus a term that
+grows as 10^A, because the transmitted intensity I = I0 10^-A falls and a fixed intensity noise
+is a growing share of it. Each regime draws from its own seed (``regime_seed``), so the four
+regimes never share a noise vector.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +33,10 @@ class Spectra:
     concentrations: torch.Tensor
     wavelengths: torch.Tensor
     spectra: torch.Tensor
+    # The noise model's variance per point (C, W) where it is known (synthetic data), else None.
+    noise_variance: torch.Tensor | None = None
+    # The noise-free signal (C, W) where it is known (synthetic data), else None.
+    clean: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         check_spectra(self.concentrations, self.wavelengths, self.spectra)
@@ -39,16 +50,31 @@ class Spectra:
         return int(self.wavelengths.shape[0])
 
     def to(self, device: torch.device, dtype: torch.dtype) -> Spectra:
+        def move(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t.to(device, dtype).contiguous()
+
         return Spectra(
             self.concentrations.to(device, dtype).contiguous(),
             self.wavelengths.to(device, dtype).contiguous(),
             self.spectra.to(device, dtype).contiguous(),
+            move(self.noise_variance),
+            move(self.clean),
         )
 
     def subset(self, keep: list[int]) -> Spectra:
         """Only the concentrations with these indices (for leave-one-out training)."""
         index = torch.as_tensor(keep, device=self.concentrations.device)
-        return Spectra(self.concentrations[index], self.wavelengths, self.spectra[index])
+
+        def pick(t: torch.Tensor | None) -> torch.Tensor | None:
+            return None if t is None else t[index]
+
+        return Spectra(
+            self.concentrations[index],
+            self.wavelengths,
+            self.spectra[index],
+            pick(self.noise_variance),
+            pick(self.clean),
+        )
 
 
 def check_spectra(concentrations: torch.Tensor, wavelengths: torch.Tensor, spectra: torch.Tensor):
@@ -60,6 +86,11 @@ def check_spectra(concentrations: torch.Tensor, wavelengths: torch.Tensor, spect
             f"Study S needs at least three concentrations, got {c.numel()}",
             "give spectral.data.concentrations (or the data file) three or more values: "
             "interpolation validation leaves an inner one out and needs a neighbour on each side",
+        )
+    if bool((c <= 0).any()):
+        raise ZetalabError(
+            f"concentrations must be positive, got {c.tolist()}",
+            "drop the blank (c = 0): the model maps c = 0 to A = 0 by construction",
         )
     if not bool(torch.all(torch.diff(c) > 0)):
         raise ZetalabError(
@@ -96,24 +127,62 @@ def wavelength_grid(cfg: DataConfig, device: torch.device, dtype: torch.dtype) -
     )
 
 
+def regime_seed(seed: int, regime: str) -> int:
+    """The generator seed of one regime: `seed` mixed with a stable hash of the regime's name.
+
+    So the four regimes draw independent jitter and noise (one shared noise vector would make
+    their errors correlated), and the same regime always gets the same draw.
+    """
+    return (seed * 1_000_003 + zlib.crc32(regime.encode())) % 2**63
+
+
+def photometric_variance(absorbance: torch.Tensor, floor: float, intensity: float):
+    """Variance of a measured absorbance: sigma^2 = floor^2 + (intensity 10^A / ln 10)^2.
+
+    The detector sees I = I0 10^-A. A noise of fixed size sigma_I on I, `intensity` = sigma_I/I0,
+    becomes sigma_A = sigma_I / (I ln 10) = intensity 10^A / ln 10 in absorbance, growing as the
+    light falls; `floor` is the read-noise / reference floor that dominates at low A. The
+    noise-free absorbance enters (clipped at 0), so the variance is a property of the sample,
+    not of its noisy reading.
+    """
+    grow = intensity * torch.pow(10.0, absorbance.clamp(min=0.0)) / math.log(10.0)
+    return floor * floor + grow * grow
+
+
 def synthetic_spectra(
     cfg: DataConfig, seed: int, device: torch.device, dtype: torch.dtype = torch.float32
 ) -> Spectra:
     """The configured regime's spectra, generated on `device` in one broadcast expression.
 
-    Band positions jitter with `seed` (a few nm); the clean signal is computed in float64 and
-    cast, so it is the same on every device; the noise comes from a generator on `device`, so
-    CPU and CUDA draw different (each reproducible) noise.
+    Band positions jitter with the regime's seed (a few nm); the clean signal is computed in
+    float64 and cast, so it is the same on every device; the photometric noise (and the optional
+    baseline drift, a random offset and slope per spectrum) comes from a generator on `device`,
+    so CPU and CUDA draw different (each reproducible) noise.
     """
-    generator = torch.Generator(device=device).manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(regime_seed(seed, cfg.regime))
     f64 = torch.float64
     c = torch.as_tensor(cfg.concentrations, device=device, dtype=f64)
     lam = wavelength_grid(cfg, device, f64)
     jitter = (torch.rand(4, generator=generator, device=device, dtype=f64) - 0.5) * 0.02
     x = (lam - cfg.wavelength_min) / (cfg.wavelength_max - cfg.wavelength_min)
     clean = regime_absorbance(cfg.regime, c, x, jitter)
-    noise = cfg.noise * torch.randn(clean.shape, generator=generator, device=device, dtype=f64)
-    return Spectra(c.to(dtype), lam.to(dtype), (clean + noise).to(dtype).contiguous())
+    variance = photometric_variance(clean, cfg.noise, cfg.noise_intensity)
+    noise = variance.sqrt() * torch.randn(
+        clean.shape, generator=generator, device=device, dtype=f64
+    )
+    drift = torch.zeros_like(clean)
+    if cfg.drift > 0:
+        offset_slope = cfg.drift * torch.randn(
+            (c.shape[0], 2), generator=generator, device=device, dtype=f64
+        )
+        drift = offset_slope[:, :1] + offset_slope[:, 1:] * (x[None, :] - 0.5)
+    return Spectra(
+        c.to(dtype),
+        lam.to(dtype),
+        (clean + noise + drift).to(dtype).contiguous(),
+        variance.to(dtype).contiguous(),
+        clean.to(dtype).contiguous(),
+    )
 
 
 def _band(x: torch.Tensor, centre, width) -> torch.Tensor:
@@ -206,16 +275,29 @@ def load_spectra(path: str | Path, device: torch.device, dtype: torch.dtype) -> 
                 "save it with numpy.savez(path, concentrations=..., wavelengths=..., spectra=...)",
             )
         arrays = {k: torch.as_tensor(npz[k], dtype=dtype, device=device) for k in npz.files}
-    return Spectra(arrays["concentrations"], arrays["wavelengths"], arrays["spectra"])
+    return Spectra(
+        arrays["concentrations"],
+        arrays["wavelengths"],
+        arrays["spectra"],
+        arrays.get("noise_variance"),
+        arrays.get("clean"),
+    )
 
 
 def save_spectra(path: str | Path, data: Spectra) -> None:
+    """The three arrays, plus the noise variance and the clean signal where they are known."""
+    extra = {
+        name: t.cpu().numpy()
+        for name, t in (("noise_variance", data.noise_variance), ("clean", data.clean))
+        if t is not None
+    }
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(
             fh,
             concentrations=data.concentrations.cpu().numpy(),
             wavelengths=data.wavelengths.cpu().numpy(),
             spectra=data.spectra.cpu().numpy(),
+            **extra,
         )
 
 
@@ -230,11 +312,20 @@ def make_spectra(cfg: DataConfig, seed: int, device: torch.device, dtype: torch.
     return synthetic_spectra(cfg, seed, device, dtype)
 
 
-def non_monotonic_fraction(data: Spectra) -> float:
-    """Share of wavelengths at which A(c) goes both up and down across the concentrations."""
-    steps = torch.diff(data.spectra, dim=0)
-    ups = (steps > 0).any(dim=0)
-    downs = (steps < 0).any(dim=0)
+def non_monotonic_fraction(data: Spectra) -> float | None:
+    """Share of wavelengths at which the noise-free A(c) goes both up and down across c.
+
+    Measured on the clean signal: on the noisy one, wavelengths where A is near zero flip sign
+    with the noise and would count as non-monotonic. Steps smaller than 1e-9 of the largest |A|
+    (floating-point fuzz) count as flat. None for file data (no clean signal is known).
+    """
+    if data.clean is None:
+        return None
+    clean = data.clean.double()
+    steps = torch.diff(clean, dim=0)
+    tol = 1e-9 * float(clean.abs().max())
+    ups = (steps > tol).any(dim=0)
+    downs = (steps < -tol).any(dim=0)
     return float((ups & downs).double().mean())
 
 

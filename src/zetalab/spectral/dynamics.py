@@ -56,11 +56,12 @@ class SpectralFlowNet(nn.Module):
 
 
 class CoupledDynamics(nn.Module):
-    """State [c, v, A] (B, 3): the geodesic plus dA/ds = v * f(c, v, A, e(lambda)).
+    """State [c, v, B] (B, 3): the geodesic plus dB/ds = v * f(c, v, B, e(lambda)).
 
-    The factor v makes the spectrum move only when the concentration does (A is unchanged on
-    the trivial path c_a = c_b) and makes the change independent of how the path is timed:
-    dA = f dc.
+    B = A / c is the apparent absorptivity (the model reads A = c B at the end, so c = 0 maps
+    to A = 0). The factor v makes the spectrum move only when the concentration does (B is
+    unchanged on the trivial path c_a = c_b) and makes the change independent of how the path
+    is timed: dB = f dc.
     """
 
     def __init__(self, metric: Metric, flow: SpectralFlowNet, method: str, fd_eps: float):

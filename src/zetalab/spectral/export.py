@@ -26,7 +26,7 @@ from zetalab.spectral.data import Spectra
 from zetalab.spectral.dynamics import CoupledDynamics
 from zetalab.spectral.infer import META_KEY
 from zetalab.spectral.integrate import rk4_fixed
-from zetalab.spectral.model import GeodesicSpectralNODE
+from zetalab.spectral.model import GeodesicSpectralNODE, to_absorbance, to_absorptivity
 from zetalab.spectral.shooting import shoot
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,9 @@ class UnrolledSpectralModel(nn.Module):
             christoffel="fd",
             fd_eps=self.fd_eps,
         ).v0
-        y0 = torch.stack([c_a, v0, a_from.reshape(-1)], dim=1)
+        y0 = torch.stack([c_a, v0, to_absorptivity(a_from.reshape(-1), c_a)], dim=1)
         y1 = rk4_fixed(self.dynamics.set_context(idx), y0, self.steps)
-        return y1[:, 2].reshape(a_from.shape)
+        return to_absorbance(y1[:, 2], c_b).reshape(a_from.shape)
 
 
 def metadata(model: GeodesicSpectralNODE, data: Spectra, unrolled: UnrolledSpectralModel) -> dict:

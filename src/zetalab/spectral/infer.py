@@ -7,9 +7,11 @@ MODEL is the TorchScript file (needs only torch) or the ONNX file (needs onnxrun
 back to onnx's reference evaluator). Without --spectrum, --c-from must be one of the training
 concentrations stored in the model's metadata, and that training spectrum is used. --spectrum
 takes a .npy or a text file with one absorbance per wavelength of the model's grid. The output
-is CSV "wavelength,absorbance". Concentrations must be finite and inside the training range
-(the model was never shown anything beyond it); --extrapolate allows --c-to outside it and says
-so on standard error. This module imports nothing from zetalab.
+is CSV "wavelength,absorbance". Concentrations must be finite, never negative (no solution has
+one, and the model's A = c B would turn the spectrum upside down), and inside the training
+range (the model was never shown anything beyond it); --extrapolate allows --c-to outside it,
+down to 0 (where the model gives A = 0 by construction), and says so on standard error. This
+module imports nothing from zetalab.
 """
 
 from __future__ import annotations
@@ -87,13 +89,19 @@ def starting_spectrum(meta: dict, c_from: float, spectrum: Path | None) -> np.nd
 
 
 def check_concentrations(meta: dict, c_from: float, c_to: float, extrapolate: bool) -> str | None:
-    """Refuse NaN/infinite concentrations and, unless allowed, ones outside the training range.
+    """Refuse NaN, infinite and negative concentrations and, unless allowed, ones outside the
+    training range.
 
     Returns a note for standard error when an allowed extrapolation happens.
     """
     for name, value in (("--c-from", c_from), ("--c-to", c_to)):
         if not np.isfinite(value):
             raise InferenceError(f"{name} is {value}; give a finite concentration")
+        if value < 0:
+            raise InferenceError(
+                f"{name} is {value:g}; a concentration cannot be negative "
+                "(--extrapolate does not change that)"
+            )
     known = np.asarray(meta["concentrations"], dtype=float)
     lo, hi = float(known.min()), float(known.max())
     if not lo <= c_from <= hi:

@@ -1,8 +1,14 @@
 """The geodesic-coupled spectral neural ODE (seed cell 7).
 
 To carry the spectrum value A(c_a, lambda) to concentration c_b: shoot the geodesic of g(., lambda)
-from c_a to c_b for v(0), then integrate the coupled state [c, v, A] from s = 0 to 1 and read
-A(1). One row of the flat batch is one (transition, wavelength) sample.
+from c_a to c_b for v(0), then integrate the coupled state [c, v, B] from s = 0 to 1 and read
+A(c_b) = c_b B(1). One row of the flat batch is one (transition, wavelength) sample.
+
+B = A / c is the apparent absorptivity, the quantity a chemist plots against c: the ODE carries
+it, B(0) = A(c_a) / c_a, and the absorbance is c times it. So c = 0 gives A = 0 exactly, by
+construction and whatever the networks learn (no solution absorbs at zero concentration), and
+Beer-Lambert, B constant, is the flow f = 0. Concentrations must be positive to start from
+(``data.check_spectra`` refuses c <= 0; ``infer`` refuses negative ones).
 """
 
 from __future__ import annotations
@@ -18,6 +24,16 @@ from zetalab.spectral.dynamics import CoupledDynamics, SpectralFlowNet
 from zetalab.spectral.integrate import solve
 from zetalab.spectral.metric import MetricNet
 from zetalab.spectral.shooting import shoot
+
+
+def to_absorptivity(a: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """B = A / c, the ODE's third state (c > 0: the start is always a measured spectrum)."""
+    return a / c
+
+
+def to_absorbance(b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """A = c B: zero at c = 0 exactly, whatever B the flow produced."""
+    return c * b
 
 
 class GeodesicSpectralNODE(nn.Module):
@@ -68,13 +84,13 @@ class GeodesicSpectralNODE(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Predicted A(c_to) per row, and c(1) - c_to of the path the spectrum travelled."""
         shot = self.shoot(c_from, c_to, idx)
-        y0 = torch.stack([c_from, shot.v0, a_from.to(c_from.dtype)], dim=1)
+        y0 = torch.stack([c_from, shot.v0, to_absorptivity(a_from.to(c_from.dtype), c_from)], 1)
         solver = self.solver_cfg
         if shot.steps > solver.steps:  # the path needed a finer grid: follow it on one too
             solver = dataclasses.replace(solver, steps=shot.steps)
         y1 = solve(self.dynamics.set_context(idx), y0, solver)
         self.ode_solves += c_from.numel()
-        return y1[:, 2], y1[:, 0] - c_to
+        return to_absorbance(y1[:, 2], c_to), y1[:, 0] - c_to
 
     @torch.no_grad()
     def predict_spectrum(self, c_from: float, c_to: float, spectrum: torch.Tensor) -> torch.Tensor:

@@ -75,6 +75,40 @@ def planned_extrapolation(section: Mapping[str, Any]) -> list[int]:
     return [0, n - 1] if cfg.validation.extrapolate else []
 
 
+def check_patience(tc: Any) -> None:
+    """The documented minimum: patience > lr_patience, so the rate is cut before a stop."""
+    if tc.patience <= tc.lr_patience:
+        raise ZetalabError(
+            f"spectral.train.patience = {tc.patience} is below its minimum "
+            f"lr_patience + 1 = {tc.lr_patience + 1}",
+            "raise spectral.train.patience above spectral.train.lr_patience, so the schedule "
+            "lowers the learning rate at least once before the stopping rule ends the run",
+        )
+
+
+def check_settings(section: Mapping[str, Any]) -> None:
+    """Cross-key checks the schema cannot express, at parse time (before any job runs).
+
+    - ``train.patience`` must exceed ``train.lr_patience`` (the documented minimum: the
+      schedule lowers the learning rate at least once before the stopping rule ends a run);
+    - a fixed ``validation.low_rank_rank`` may not exceed the number of concentrations minus 2:
+      a leave-one-out model has n - 1 training spectra, and the inner leave-one-out that picks
+      the strongest baseline fits the low-rank model on n - 2 of them.
+    """
+    cfg = SpectralConfig.from_mapping(section)
+    check_patience(cfg.train)
+    rank = cfg.validation.low_rank_rank
+    if rank is not None:
+        n = _n_concentrations(cfg)
+        if rank > n - 2:
+            raise ZetalabError(
+                f"spectral.validation.low_rank_rank = {rank} exceeds what the training spectra "
+                f"allow: {n} concentrations leave {n - 1} per model and {n - 2} per inner "
+                f"leave-one-out fit, so the rank can be at most {n - 2}",
+                f"set spectral.validation.low_rank_rank to at most {n - 2}, or null",
+            )
+
+
 def planned_regimes(section: Mapping[str, Any]) -> list[str]:
     """The regimes to validate: spectral.regimes, or only spectral.data.regime when null."""
     cfg = SpectralConfig.from_mapping(section)

@@ -34,14 +34,28 @@ def plot_spectra(path, concentrations, wavelengths, spectra, title: str = "Study
     _save(fig, path)
 
 
-def plot_loss_curves(path, histories: dict[str, list[dict[str, Any]]]) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, history in histories.items():
+def plot_loss_curves(path, histories: dict[str, dict[str, Any]]) -> None:
+    """Training (solid) and inner-split (dashed) loss per model, the kept epoch marked, and
+    each model's noise floor (dotted): the record that says whether training converged."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i, (name, record) in enumerate(histories.items()):
+        history = record["history"]
         epochs = [h["epoch"] for h in history]
-        ax.semilogy(epochs, [h["loss"] for h in history], label=name, lw=2 if name == "all" else 1)
+        conv = "converged" if record.get("converged") else "NOT converged"
+        ax.semilogy(epochs, [h["loss"] for h in history], f"C{i}-", lw=1, label=f"{name} ({conv})")
+        if history and "inner_loss" in history[0]:
+            ax.semilogy(epochs, [h["inner_loss"] for h in history], f"C{i}--", lw=1)
+        kept = record.get("kept_epoch")
+        if kept:
+            ax.plot([kept], [history[kept - 1]["inner_loss"]], f"C{i}o")
+        if record.get("noise_floor"):
+            ax.axhline(record["noise_floor"], color=f"C{i}", ls=":", lw=0.8)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training MSE")
-    ax.set_title("Training loss of the validation models (without_cK: trained without c_K)")
+    ax.set_ylabel("MSE")
+    ax.set_title(
+        "Training (solid) and inner-split (dashed) loss, kept epoch (dot), noise floor (dotted)",
+        fontsize=9,
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)
@@ -53,7 +67,7 @@ def plot_held_out(path, wavelengths, results: list[dict[str, Any]], summaries) -
     fig, axes = plt.subplots(n, 2, figsize=(11, 2.8 * n), squeeze=False)
     w = np.asarray(wavelengths)
     for row, r in zip(axes, results, strict=True):
-        strongest = summaries[r["kind"]]["strongest_baseline"]
+        strongest = r["strongest"]["method"]
         shown = ["node", strongest] + (["linear"] if strongest != "linear" else [])
         true = np.asarray(r["curves"]["true"])
         row[0].plot(w, true, "k", lw=2, label="true (held out)")
@@ -106,21 +120,46 @@ def plot_methods(path, summaries: dict[str, dict[str, Any]], title: str) -> None
 
 
 def plot_regimes(path, metrics: dict[str, dict[str, Any]]) -> None:
-    """Mean interpolation MSE of every method in every regime (log scale): who wins where."""
+    """Top: the NODE against the strongest baseline (inner-LOO choice) per regime, with the noise
+    floor, an open bar where a model did not converge. Bottom: every method's mean MSE."""
     from zetalab.spectral.validate import KINDS, METHODS
 
-    fig, axes = plt.subplots(1, len(KINDS), figsize=(12, 4), squeeze=False)
+    fig, axes = plt.subplots(2, len(KINDS), figsize=(12, 8), squeeze=False)
     regimes = list(metrics)
-    width = 0.8 / len(METHODS)
+    x = np.arange(len(regimes))
     for ax, kind in zip(axes[0], KINDS, strict=True):
-        for i, m in enumerate(METHODS):
-            values = [(metrics[r]["methods"][m][kind] or {}).get("mse", np.nan) for r in regimes]
-            x = np.arange(len(regimes)) + (i - (len(METHODS) - 1) / 2) * width
-            ax.bar(x, values, width, label=_label(m), color="k" if m == "node" else f"C{i}")
-        ax.set_xticks(range(len(regimes)), regimes, fontsize=8)
+        node, base, floor, done = [], [], [], []
+        for r in regimes:
+            summary = metrics[r]["summary"][kind]
+            node.append((metrics[r]["methods"]["node"][kind] or {}).get("mse", np.nan))
+            base.append(summary.get("strongest_mse", np.nan))
+            floor.append(summary.get("noise_floor") or np.nan)
+            done.append(summary.get("all_converged", False))
+        ax.bar(
+            x - 0.2,
+            node,
+            0.4,
+            label="geodesic NODE",
+            color=["k" if d else "w" for d in done],
+            edgecolor="k",
+        )
+        ax.bar(x + 0.2, base, 0.4, label="strongest baseline (inner LOO)", color="C0")
+        ax.plot(x, floor, "r_", markersize=30, mew=2, label="noise floor")
+        ax.set_xticks(x, regimes, fontsize=8)
         ax.set_yscale("log")
         ax.set_ylabel("mean MSE (leave-one-out)")
-        ax.set_title(kind)
+        ax.set_title(f"{kind}: NODE (open bar = not converged) vs strongest", fontsize=9)
     axes[0][0].legend(fontsize=7)
+    width = 0.8 / len(METHODS)
+    for ax, kind in zip(axes[1], KINDS, strict=True):
+        for i, m in enumerate(METHODS):
+            values = [(metrics[r]["methods"][m][kind] or {}).get("mse", np.nan) for r in regimes]
+            xm = x + (i - (len(METHODS) - 1) / 2) * width
+            ax.bar(xm, values, width, label=_label(m), color="k" if m == "node" else f"C{i}")
+        ax.set_xticks(x, regimes, fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylabel("mean MSE (leave-one-out)")
+        ax.set_title(f"{kind}: every method", fontsize=9)
+    axes[1][0].legend(fontsize=7)
     fig.tight_layout()
     _save(fig, path)

@@ -22,6 +22,7 @@ from zetalab.spectral.data import (
     load_spectra,
     make_spectra,
     non_monotonic_fraction,
+    regime_seed,
     save_spectra,
 )
 from zetalab.spectral.device import device_description, setup_device, torch_dtype
@@ -48,13 +49,13 @@ def data_job(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_pa
     data = make_spectra(cfg.data, cfg.seed, device, torch_dtype(cfg.dtype))
     fraction = non_monotonic_fraction(data)
     log.info(
-        "regime %s: %d spectra x %d wavelengths generated on %s; %.0f%% of wavelengths "
-        "non-monotonic in c",
+        "regime %s: %d spectra x %d wavelengths generated on %s; %s of wavelengths "
+        "non-monotonic in c (noise-free signal)",
         cfg.data.regime,
         data.n_concentrations,
         data.n_wavelengths,
         device,
-        100 * fraction,
+        "unknown" if fraction is None else f"{100 * fraction:.0f}%",
     )
     save_spectra(spectra_path, data)
     cpu = data.to(torch.device("cpu"), torch.float64)
@@ -65,18 +66,32 @@ def data_job(cfg: SpectralConfig, spectra_path: str, plot_path: str, manifest_pa
         cpu.spectra.numpy(),
         title=f"Study S spectra, regime {cfg.data.regime}",
     )
+    synthetic = cfg.data.source == "synthetic"
     write_json_atomic(
         manifest_path,
         {
             "source": cfg.data.source,
-            "regime": cfg.data.regime if cfg.data.source == "synthetic" else None,
-            "noise": cfg.data.noise if cfg.data.source == "synthetic" else None,
+            "regime": cfg.data.regime if synthetic else None,
+            "noise_model": (
+                {
+                    "variance": "noise^2 + (noise_intensity * 10^A_clean / ln 10)^2",
+                    "noise": cfg.data.noise,
+                    "noise_intensity": cfg.data.noise_intensity,
+                    "drift": cfg.data.drift,
+                    "generator_seed": regime_seed(cfg.seed, cfg.data.regime),
+                    "mean_variance": float(cpu.noise_variance.mean()),
+                    "max_variance": float(cpu.noise_variance.max()),
+                }
+                if synthetic and cpu.noise_variance is not None
+                else None
+            ),
             "seed": cfg.seed,
             "generated_on": device_description(device),
             "concentrations": cpu.concentrations.tolist(),
             "n_wavelengths": data.n_wavelengths,
             "wavelength_range": [float(cpu.wavelengths[0]), float(cpu.wavelengths[-1])],
             "non_monotonic_fraction": fraction,
+            "non_monotonic_measured_on": "the noise-free signal" if synthetic else None,
         },
     )
 
@@ -115,9 +130,9 @@ def train_job(
     from zetalab.spectral.train import save_model, train
 
     device = setup_device(cfg.device)
-    data = load_data(cfg, spectra_path, device)
-    keep = subset_indices(subset, data.n_concentrations)
-    data = data.subset(keep)
+    full = load_data(cfg, spectra_path, device)
+    keep = subset_indices(subset, full.n_concentrations)
+    data = full.subset(keep)
     log.info(
         "subset %s: concentrations %s", subset, [round(float(c), 6) for c in data.concentrations]
     )
@@ -130,8 +145,24 @@ def train_job(
     )
     outcome.summary["subset"] = subset
     outcome.summary["trained_on"] = keep
+    outcome.convergence["noise_floor"] = noise_floor(full, subset)
     save_model(model_path, outcome, cfg, data)
-    write_json_atomic(history_path, {"summary": outcome.summary, "history": outcome.history})
+    write_json_atomic(
+        history_path,
+        {**outcome.convergence, "summary": outcome.summary, "history": outcome.history},
+    )
+
+
+def noise_floor(data: Spectra, subset: str) -> float | None:
+    """The noise model's mean variance over the held-out spectrum's wavelengths (all spectra
+    for ``all``): what the MSE of a perfect predictor of the noise-free signal would be.
+    None for file data, whose noise is unknown."""
+    if data.noise_variance is None:
+        return None
+    if subset == "all":
+        return float(data.noise_variance.double().mean())
+    k = int(subset[len("without_c") :])
+    return float(data.noise_variance[k].double().mean())
 
 
 def validate_job(
@@ -148,6 +179,7 @@ def validate_job(
     from zetalab.spectral.plots import plot_held_out, plot_loss_curves, plot_methods
     from zetalab.spectral.train import load_model
     from zetalab.spectral.validate import (
+        CONVERGENCE_KEYS,
         KINDS,
         METHODS,
         evaluate_held_out,
@@ -158,7 +190,7 @@ def validate_job(
     device = setup_device(cfg.device)
     data = load_data(cfg, spectra_path, device)
     results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
-    shooting = {}
+    shooting, convergence = {}, {}
     for k, path in sorted(models.items()):
         model, state = load_model(path, device)
         if state["n_wavelengths"] != data.n_wavelengths:
@@ -167,23 +199,35 @@ def validate_job(
                 f"{data.n_wavelengths}",
                 f"rebuild it: snakemake --forcerun spectral_train {path}",
             )
-        result = evaluate_held_out(model, data.to(device, next(model.parameters()).dtype), k)
-        shooting[f"without_c{k}"] = state["summary"]["shooting"]
+        name = f"without_c{k}"
+        record = read_json(histories[name])
+        conv = {key: record.get(key) for key in CONVERGENCE_KEYS}
+        result = evaluate_held_out(
+            model,
+            data.to(device, next(model.parameters()).dtype),
+            k,
+            conv,
+            cfg.validation.low_rank_rank,
+            cfg.data.regime if cfg.data.source == "synthetic" else None,
+        )
+        shooting[name] = state["summary"]["shooting"]
+        convergence[name] = conv
         log.info(
-            "held out c = %.4g (%s): %s",
+            "held out c = %.4g (%s, %s): %s; strongest by inner LOO: %s",
             result["concentration"],
             result["kind"],
+            "converged" if conv["converged"] else "NOT converged",
             ", ".join(f"{m} {result['scores'][m]['mse']:.2e}" for m in METHODS),
+            result["strongest"]["method"],
         )
         results[result["kind"]].append(result)
     summaries = {kind: summarise(results[kind], kind) for kind in KINDS}
     for kind in KINDS:
         log.info("%s", summaries[kind]["verdict"])
     synthetic = cfg.data.source == "synthetic"
-    noise_floor = cfg.data.noise**2 if synthetic else None
     regime = cfg.data.regime if synthetic else f"file {cfg.data.file}"
-    table = markdown_table(regime, results, summaries, noise_floor)
-    history = {name: read_json(path)["history"] for name, path in histories.items()}
+    table = markdown_table(regime, results, summaries)
+    history = {name: read_json(path) for name, path in histories.items()}
     strip = [{k: v for k, v in r.items() if k != "curves"} for kind in KINDS for r in results[kind]]
     write_json_atomic(
         out_json,
@@ -191,20 +235,27 @@ def validate_job(
             "regime": regime,
             "protocol": (
                 "leave one concentration out at a time: a separate model is trained on the "
-                "remaining spectra only (subset without_cK); every baseline is fitted on the "
-                "same spectra. Inner c_K (interpolation): the model carries both neighbouring "
-                "spectra to c_K and predicts their mean. End c_K (extrapolation, scored apart): "
-                "the model carries the nearest training spectrum; the baselines extrapolate "
-                "with their end pieces"
+                "remaining spectra only (subset without_cK), to convergence on an inner split "
+                "of them; every baseline is fitted on the same spectra, and the strongest is "
+                "chosen by inner leave-one-out on them. Inner c_K (interpolation): the model "
+                "carries both neighbouring spectra to c_K and predicts their mean. End c_K "
+                "(extrapolation, scored apart): the model carries the nearest training "
+                "spectrum; the baselines extrapolate with their end pieces"
             ),
-            "noise_floor_mse": noise_floor,
+            "noise_floor_mse": {kind: summaries[kind].get("noise_floor") for kind in KINDS},
             "methods": {
                 m: {kind: summaries[kind]["mean"].get(m) for kind in KINDS} for m in METHODS
             },
+            "reference": {
+                "method": "physics_fit: knows the true model form (a reference, not a competitor)",
+                **{kind: summaries[kind].get("reference") for kind in KINDS},
+            },
             "summary": {
-                kind: {k: v for k, v in summaries[kind].items() if k != "mean"} for kind in KINDS
+                kind: {k: v for k, v in summaries[kind].items() if k not in ("mean", "reference")}
+                for kind in KINDS
             },
             "verdict": " ".join(summaries[kind]["verdict"] for kind in KINDS),
+            "convergence": convergence,
             "held_out": strip,
             "shooting_during_training": shooting,
         },

@@ -1,13 +1,20 @@
-"""Training over all ordered concentration transitions (seed cells 8 and 9).
+"""Training over all ordered concentration transitions (seed cells 8 and 9), to convergence.
 
 One sample is one (transition i -> j, wavelength) pair: the model carries A(c_i, lambda) to c_j
-and is scored against A(c_j, lambda). Each epoch draws a wavelength subset (all wavelengths at
-the seed's scale), shuffles the samples on the device, and takes one optimiser step per
+and is scored against A(c_j, lambda). A seeded share of the training (spectrum, wavelength)
+cells (``train.inner_fraction``) is the inner split: transitions that end in those cells never
+enter a gradient; their loss drives a reduce-on-plateau learning-rate schedule and the stopping
+rule, and the model kept is the one of the best epoch on it. The held-out spectrum of a
+leave-one-out model is not in the data at all, so neither rule ever sees it. A run that stops
+by the patience rule is ``converged``; one that reaches ``train.epochs`` is not.
+
+Each epoch shuffles the training samples on the device and takes one optimiser step per
 mega-batch, accumulating gradients over micro-batches. The metric and the flow network have
 separate Adam optimisers (the metric moves the geometry, so it gets a smaller learning rate),
-both clipped. On CUDA the forward runs under autocast with a GradScaler; on CPU in full
-precision. Checkpoints hold both optimisers and the scaler, so a rerun resumes where it stopped
-(and raising ``epochs`` continues a finished run).
+both clipped, both scaled by the schedule. On CUDA the forward runs under autocast with a
+GradScaler; on CPU in full precision. Checkpoints hold both optimisers, the scaler, the
+schedule and the best state, so a rerun resumes where it stopped (and raising ``epochs``
+continues a run that hit the cap).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from zetalab.spectral.christoffel import compare_christoffel
 from zetalab.spectral.config import SpectralConfig
 from zetalab.spectral.data import Spectra, ordered_transitions
 from zetalab.spectral.model import GeodesicSpectralNODE, build_model
+from zetalab.spectral.plan import check_patience
 from zetalab.spectral.shooting import ShootingMonitor
 
 log = logging.getLogger(__name__)
@@ -47,32 +55,57 @@ class Batch:
     idx: torch.Tensor
 
 
-class TransitionSampler:
-    """All (transition, wavelength) samples of the data, kept and indexed on the device."""
+def inner_cells(n_concentrations: int, n_wavelengths: int, fraction: float, seed: int, device):
+    """Boolean (C, W) mask of the inner split's target cells, seeded, about `fraction` of them.
 
-    def __init__(self, data: Spectra):
+    Cells, not samples: a cell's noisy value is then never a training target, so the inner loss
+    measures what the model does on noise it has not fitted. Every wavelength keeps at least one
+    training cell (so every wavelength embedding is trained).
+    """
+    gen = torch.Generator(device="cpu").manual_seed(seed * 7_919 + 17)
+    mask = torch.rand((n_concentrations, n_wavelengths), generator=gen) < fraction
+    full = mask.all(dim=0)
+    mask[0, full] = False
+    return mask.to(device)
+
+
+class TransitionSampler:
+    """All (transition, wavelength) samples of the data, kept and indexed on the device.
+
+    With an ``inner`` mask (C, W), samples whose target cell is in it form the inner split
+    (``inner_pairs``) and are left out of ``epoch_order``.
+    """
+
+    def __init__(self, data: Spectra, inner: torch.Tensor | None = None):
         self.data = data
         self.device = data.spectra.device
         self.transitions = ordered_transitions(data.n_concentrations, self.device)
+        t = torch.arange(self.n_transitions, device=self.device)
+        pairs = torch.cartesian_prod(t, torch.arange(data.n_wavelengths, device=self.device))
+        if inner is None:
+            self.train_pairs, self.inner_pairs = pairs, pairs[:0]
+        else:
+            held = inner[self.transitions[pairs[:, 0], 1], pairs[:, 1]]
+            self.train_pairs, self.inner_pairs = pairs[~held], pairs[held]
 
     @property
     def n_transitions(self) -> int:
         return int(self.transitions.shape[0])
 
     def epoch_order(self, seed: int, epoch: int, wavelengths: int | None) -> torch.Tensor:
-        """Shuffled flat (transition, wavelength) pairs as a (N, 2) index tensor.
+        """Shuffled training (transition, wavelength) pairs as a (N, 2) index tensor.
 
         The generator is seeded by (seed, epoch), so a resumed run sees the same batches as an
-        uninterrupted one.
+        uninterrupted one. With `wavelengths`, only the pairs of that many random wavelengths.
         """
         gen = torch.Generator(device=self.device).manual_seed(seed * 1_000_003 + epoch)
         n_wl = self.data.n_wavelengths
-        if wavelengths is None or wavelengths >= n_wl:
-            wl = torch.arange(n_wl, device=self.device)
-        else:
+        pairs = self.train_pairs
+        if wavelengths is not None and wavelengths < n_wl:
             wl = torch.randperm(n_wl, generator=gen, device=self.device)[:wavelengths]
-        t = torch.arange(self.n_transitions, device=self.device)
-        pairs = torch.cartesian_prod(t, wl)
+            chosen = torch.zeros(n_wl, dtype=torch.bool, device=self.device)
+            chosen[wl] = True
+            pairs = pairs[chosen[pairs[:, 1]]]
         order = torch.randperm(pairs.shape[0], generator=gen, device=self.device)
         return pairs[order]
 
@@ -139,6 +172,8 @@ class TrainOutcome:
     model: GeodesicSpectralNODE
     history: list[dict[str, Any]]
     summary: dict[str, Any]
+    # best_epoch, kept_epoch, epochs_run, converged, final_loss, ...: history.json's top level
+    convergence: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def new_model(cfg: SpectralConfig, n_wavelengths: int, device: torch.device):
@@ -202,6 +237,76 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+SMOOTHING = 0.3  # weight of the newest epoch in the smoothed inner loss the rules act on
+
+
+@dataclasses.dataclass
+class Schedule:
+    """Reduce-on-plateau learning rates and the patience stopping rule, on the inner loss.
+
+    Both rules act on the inner loss smoothed over epochs (an exponential moving average,
+    weight ``SMOOTHING`` on the newest), because the raw inner loss scatters by ~10 % from epoch
+    to epoch: compared with its raw best, one lucky epoch early on a slow plateau cut the rate
+    three times and stopped runs at 3.7e-4 that, smoothed, were still improving by ~1 % an epoch.
+    An epoch improves when the smoothed loss falls below its best by the relative
+    ``min_delta``; ``stale`` counts epochs since the last such improvement (the stopping rule),
+    ``since_cut`` epochs since the last improvement or rate cut (the schedule). The model kept
+    is the epoch with the lowest raw inner loss (``best_epoch``).
+    """
+
+    scale: float = 1.0
+    smooth: float = float("inf")
+    best_smooth: float = float("inf")
+    improved_epoch: int = 0
+    best: float = float("inf")
+    best_epoch: int = 0
+    stale: int = 0
+    since_cut: int = 0
+    stopped: bool = False
+
+    def update(self, loss: float, epoch: int, tc) -> tuple[bool, bool]:
+        """Record one epoch's inner loss; returns (new best raw loss, rate was cut)."""
+        first = self.smooth == float("inf")
+        self.smooth = loss if first else SMOOTHING * loss + (1.0 - SMOOTHING) * self.smooth
+        best = loss < self.best
+        if best:
+            self.best, self.best_epoch = loss, epoch
+        cut = False
+        if self.smooth < self.best_smooth * (1.0 - tc.min_delta):
+            self.best_smooth, self.improved_epoch = self.smooth, epoch
+            self.stale, self.since_cut = 0, 0
+        else:
+            self.stale += 1
+            self.since_cut += 1
+            if self.since_cut >= tc.lr_patience:
+                self.scale *= tc.lr_factor
+                self.since_cut = 0
+                cut = True
+        self.stopped = self.stale >= tc.patience
+        return best, cut
+
+
+def set_learning_rates(opt: Optimisers, cfg: SpectralConfig, scale: float) -> None:
+    for group in opt.metric.param_groups:
+        group["lr"] = cfg.train.lr_metric * scale
+    for group in opt.flow.param_groups:
+        group["lr"] = cfg.train.lr_flow * scale
+
+
+@torch.no_grad()
+def inner_loss(model: GeodesicSpectralNODE, sampler: TransitionSampler, chunk: int) -> float:
+    """Mean squared error over the inner split's samples (no gradient, full precision)."""
+    pairs = sampler.inner_pairs
+    if not pairs.shape[0]:
+        return float("nan")
+    total = torch.zeros((), dtype=torch.float64, device=pairs.device)
+    for part in pairs.split(chunk):
+        b = sampler.batch(part)
+        pred, _ = model(b.c_from, b.c_to, b.a_from, b.idx)
+        total += ((pred.double() - b.a_to.double()) ** 2).sum()
+    return float(total) / int(pairs.shape[0])
+
+
 def train(
     cfg: SpectralConfig,
     data: Spectra,
@@ -209,20 +314,26 @@ def train(
     checkpoint: Path | None = None,
     profile_trace: Path | None = None,
 ) -> TrainOutcome:
-    """Train (or resume) a model on every ordered transition between `data`'s concentrations."""
+    """Train (or resume) a model on every ordered transition of `data`, to convergence."""
     tc = cfg.train
     if tc.micro_batch > tc.mega_batch:
         raise ZetalabError(
             f"spectral.train.micro_batch = {tc.micro_batch} exceeds mega_batch = {tc.mega_batch}",
             "make micro_batch at most mega_batch (gradients accumulate micro -> mega)",
         )
+    check_patience(tc)
     model = new_model(cfg, data.n_wavelengths, device)
     opt = make_optimisers(model, cfg, device)
     use_amp, amp_dtype = amp_settings(cfg, device)
-    sampler = TransitionSampler(data)
+    inner = inner_cells(
+        data.n_concentrations, data.n_wavelengths, tc.inner_fraction, cfg.seed, device
+    )
+    sampler = TransitionSampler(data, inner)
     monitor = ShootingMonitor(cfg.shooting.tol)
     key = fingerprint(cfg, data)
     history: list[dict[str, Any]] = []
+    schedule = Schedule()
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     start_epoch = 0
     state = load_checkpoint(checkpoint, device) if checkpoint else None
     if state is not None and state["fingerprint"] == key:
@@ -230,6 +341,8 @@ def train(
         opt.load_state_dict(state["optimisers"])
         history = state["history"]
         start_epoch = state["epoch"]
+        schedule = Schedule(**state["schedule"])
+        best_state = state["best_model"]
         log.info("resuming from %s after epoch %d", checkpoint, start_epoch)
     elif state is not None:
         log.warning("checkpoint %s is for other settings or data; training afresh", checkpoint)
@@ -241,14 +354,20 @@ def train(
         check_before["max_abs_gamma"],
     )
     log.info(
-        "training on %d concentrations = %d ordered transitions, %d wavelengths (%s per epoch), "
-        "epochs %d..%d, mega-batch %d, micro-batch %d, device %s, amp %s",
+        "training on %d concentrations = %d ordered transitions, %d wavelengths: %d training "
+        "samples, %d inner samples (%.0f%% of the cells); epochs %d..%d at most, patience %d, "
+        "lr x%g after %d flat epochs, mega-batch %d, micro-batch %d, device %s, amp %s",
         data.n_concentrations,
         sampler.n_transitions,
         data.n_wavelengths,
-        tc.wavelengths_per_epoch or "all",
+        sampler.train_pairs.shape[0],
+        sampler.inner_pairs.shape[0],
+        100 * float(inner.double().mean()),
         start_epoch + 1,
         tc.epochs,
+        tc.patience,
+        tc.lr_factor,
+        tc.lr_patience,
         tc.mega_batch,
         tc.micro_batch,
         device,
@@ -256,7 +375,7 @@ def train(
     )
     profiler = _start_profiler(device) if tc.profile and profile_trace else None
     profiled_steps = 0
-    last_good = _snapshot(key, start_epoch, model, opt, history)
+    last_good = _snapshot(key, start_epoch, model, opt, history, schedule, best_state)
 
     def after_micro(residual: torch.Tensor) -> None:
         nonlocal profiler, profiled_steps
@@ -268,8 +387,13 @@ def train(
                 _stop_profiler(profiler, profile_trace)
                 profiler = None
 
-    model.train()
+    epoch = start_epoch
     for epoch in range(start_epoch + 1, tc.epochs + 1):
+        if schedule.stopped:
+            epoch -= 1
+            break
+        model.train()
+        set_learning_rates(opt, cfg, schedule.scale)
         sync(device)
         started = time.perf_counter()
         solves_before = model.ode_solves
@@ -285,9 +409,20 @@ def train(
         shots = monitor.flush(f"epoch {epoch}")
         if not torch.isfinite(loss_sum):
             _stop_on_nan(float(loss_sum), epoch, last_good, checkpoint)
+        model.eval()
+        held = inner_loss(model, sampler, max(tc.micro_batch, 4096))
+        if held != held:  # no inner split (tiny data): the training loss decides
+            held = float(loss_sum) / n
+        lr_scale = schedule.scale
+        improved, cut = schedule.update(held, epoch, tc)
+        if improved:
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         record = {
             "epoch": epoch,
             "loss": float(loss_sum) / n,
+            "inner_loss": held,
+            "inner_loss_smoothed": schedule.smooth,
+            "lr_scale": lr_scale,
             "seconds": seconds,
             "samples": n,
             "samples_per_s": n / seconds,
@@ -298,55 +433,103 @@ def train(
         }
         history.append(record)
         log.info(
-            "epoch %3d/%d  loss %.3e  %.2f s  %.0f samples/s  %.0f ODE solves/s  "
-            "%.2f steps/s  shooting misses %d (worst %.1e)",
+            "epoch %3d/%d  loss %.3e  inner %.3e%s  lr x%.3g%s  %.2f s  %.0f samples/s  "
+            "shooting misses %d (worst %.1e)",
             epoch,
             tc.epochs,
             record["loss"],
+            held,
+            " *" if improved else "",
+            lr_scale,
+            " (cut)" if cut else "",
             seconds,
             record["samples_per_s"],
-            record["ode_solves_per_s"],
-            record["grad_steps_per_s"],
             shots["missed"],
             shots["worst_residual"],
         )
-        if checkpoint is not None and (epoch % tc.checkpoint_every == 0 or epoch == tc.epochs):
+        done = schedule.stopped or epoch == tc.epochs
+        if checkpoint is not None and (epoch % tc.checkpoint_every == 0 or done):
             save_checkpoint(
-                checkpoint,
-                {
-                    "fingerprint": key,
-                    "epoch": epoch,
-                    "model": model.state_dict(),
-                    "optimisers": opt.state_dict(),
-                    "history": history,
-                },
+                checkpoint, _snapshot(key, epoch, model, opt, history, schedule, best_state)
             )
-        last_good = _snapshot(key, epoch, model, opt, history)
+        last_good = _snapshot(key, epoch, model, opt, history, schedule, best_state)
+        if schedule.stopped:
+            log.info(
+                "converged: no %.1g relative improvement of the smoothed inner loss for %d "
+                "epochs (last at epoch %d); keeping epoch %d (inner loss %.3e)",
+                tc.min_delta,
+                tc.patience,
+                schedule.improved_epoch,
+                schedule.best_epoch,
+                schedule.best,
+            )
+            break
     if profiler is not None:
         _stop_profiler(profiler, profile_trace)
+    if not schedule.stopped:
+        log.warning(
+            "not converged: reached spectral.train.epochs = %d with the inner loss still "
+            "improving within the last %d epochs; keeping its best epoch %d",
+            tc.epochs,
+            tc.patience,
+            schedule.best_epoch,
+        )
+    if schedule.best_epoch:
+        model.load_state_dict(best_state)
     model.eval()
     check_after = christoffel_check(model, data, cfg.solver.fd_eps)
+    kept = history[schedule.best_epoch - 1] if schedule.best_epoch else {}
+    convergence = {
+        "best_epoch": schedule.best_epoch,
+        "kept_epoch": schedule.best_epoch,
+        "epochs_run": len(history),
+        "converged": schedule.stopped,
+        "final_loss": history[-1]["loss"] if history else None,
+        "kept_loss": kept.get("loss"),
+        "kept_inner_loss": kept.get("inner_loss"),
+        "final_lr_scale": schedule.scale,
+        "last_improvement_epoch": schedule.improved_epoch,
+        "inner_samples": int(sampler.inner_pairs.shape[0]),
+        "stopping_rule": (
+            f"inner loss (a {tc.inner_fraction:g} share of the training cells, smoothed with "
+            f"weight {SMOOTHING:g} on the newest epoch) without a {tc.min_delta:g} relative "
+            f"improvement for {tc.patience} epochs; learning rates x{tc.lr_factor:g} after "
+            f"{tc.lr_patience} flat epochs; cap {tc.epochs} epochs; kept: the lowest raw inner "
+            "loss"
+        ),
+    }
     summary = {
         "fingerprint": key,
         "epochs": tc.epochs,
         "resumed_after_epoch": start_epoch,
-        "final_loss": history[-1]["loss"] if history else None,
+        "final_loss": convergence["final_loss"],
         "christoffel_fd_vs_autograd": {"initial": check_before, "trained": check_after},
         "shooting": monitor.summary(),
         "device": str(device),
         "amp": use_amp,
     }
-    return TrainOutcome(model, history, summary)
+    return TrainOutcome(model, history, summary, convergence)
 
 
-def _snapshot(key: str, epoch: int, model: nn.Module, opt: Optimisers, history: list) -> dict:
-    """A copy of the training state after `epoch`, to keep if a later epoch turns NaN."""
+def _snapshot(
+    key: str,
+    epoch: int,
+    model: nn.Module,
+    opt: Optimisers,
+    history: list,
+    schedule: Schedule,
+    best_state: dict[str, torch.Tensor],
+) -> dict:
+    """A copy of the training state after `epoch` (to checkpoint, or keep if a later epoch
+    turns NaN): weights, optimisers, history, the schedule and the best epoch's weights."""
     return {
         "fingerprint": key,
         "epoch": epoch,
         "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
         "optimisers": copy.deepcopy(opt.state_dict()),
         "history": copy.deepcopy(history),
+        "schedule": dataclasses.asdict(schedule),
+        "best_model": {k: v.detach().clone() for k, v in best_state.items()},
     }
 
 
@@ -400,6 +583,7 @@ def save_model(path: str | Path, outcome: TrainOutcome, cfg: SpectralConfig, dat
         "wavelengths": data.wavelengths.cpu(),
         "model": {k: v.cpu() for k, v in outcome.model.state_dict().items()},
         "summary": outcome.summary,
+        "convergence": outcome.convergence,
     }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
