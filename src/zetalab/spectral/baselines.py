@@ -159,10 +159,12 @@ def low_rank_rank(c: np.ndarray, a: np.ndarray, inside: bool) -> tuple[int, dict
 def low_rank(c: np.ndarray, a: np.ndarray, query: np.ndarray, rank: int | None = None):
     """The low-rank baseline at every query, the rank fixed or chosen per query's kind."""
     out = np.empty((query.shape[0], a.shape[1]))
-    for q, value in enumerate(query):
-        inside = bool(c[0] <= value <= c[-1])
-        r = rank if rank is not None else low_rank_rank(c, a, inside)[0]
-        out[q] = low_rank_fit(c, a, query[q : q + 1], r)[0]
+    inside = (c[0] <= query) & (query <= c[-1])
+    for kind in (True, False):  # one rank per kind of query, chosen once
+        rows = inside == kind
+        if rows.any():
+            r = rank if rank is not None else low_rank_rank(c, a, kind)[0]
+            out[rows] = low_rank_fit(c, a, query[rows], r)
     return out
 
 

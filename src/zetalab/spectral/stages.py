@@ -145,7 +145,7 @@ def train_job(
     )
     outcome.summary["subset"] = subset
     outcome.summary["trained_on"] = keep
-    outcome.convergence["noise_floor"] = noise_floor(full, subset)
+    outcome.convergence["noise_floor"] = noise_floor(full, keep)
     save_model(model_path, outcome, cfg, data)
     write_json_atomic(
         history_path,
@@ -153,16 +153,14 @@ def train_job(
     )
 
 
-def noise_floor(data: Spectra, subset: str) -> float | None:
+def noise_floor(data: Spectra, keep: list[int]) -> float | None:
     """The noise model's mean variance over the held-out spectrum's wavelengths (all spectra
-    for ``all``): what the MSE of a perfect predictor of the noise-free signal would be.
-    None for file data, whose noise is unknown."""
+    when none is held out, as for ``all``): what the MSE of a perfect predictor of the
+    noise-free signal would be. None for file data, whose noise is unknown."""
     if data.noise_variance is None:
         return None
-    if subset == "all":
-        return float(data.noise_variance.double().mean())
-    k = int(subset[len("without_c") :])
-    return float(data.noise_variance[k].double().mean())
+    held = sorted(set(range(data.n_concentrations)) - set(keep))
+    return float(data.noise_variance[held or slice(None)].double().mean())
 
 
 def validate_job(
