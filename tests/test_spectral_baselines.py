@@ -335,3 +335,22 @@ def test_the_physics_form_fit_recovers_noise_free_spectra_of_its_regime(regime):
         keep = [i for i in range(len(c)) if i != k]
         pred = physics_fit(regime, c[keep], a[keep], w, c[k : k + 1])[0]
         assert float(np.mean((pred - a[k]) ** 2)) < 1e-14
+
+
+def test_low_rank_uses_the_interpolation_rank_inside_and_the_extrapolation_rank_beyond():
+    """One query batch mixing both kinds: each query gets the rank its own kind's inner
+    leave-one-out chose (here 3 inside, 2 beyond), as if it were asked alone."""
+    from zetalab.spectral.baselines import low_rank, low_rank_fit, low_rank_rank
+
+    c = np.array([0.1, 0.3, 0.5, 0.7, 0.9, 1.1])
+    w = np.linspace(0, 1, 40)
+    components = np.stack([np.exp(-(((w - m) / 0.1) ** 2)) for m in (0.3, 0.6, 0.8)])
+    amounts = np.stack([c, c**2, np.sin(3 * c)], 1)
+    a = amounts @ components + 0.01 * np.random.default_rng(41).standard_normal((6, 40))
+    inside, beyond = low_rank_rank(c, a, True)[0], low_rank_rank(c, a, False)[0]
+    assert (inside, beyond) == (3, 2)
+    query = np.array([0.4, 1.3, 0.8, 0.05])
+    got = low_rank(c, a, query)
+    for q, value in enumerate(query):
+        rank = inside if c[0] <= value <= c[-1] else beyond
+        np.testing.assert_allclose(got[q], low_rank_fit(c, a, query[q : q + 1], rank)[0])

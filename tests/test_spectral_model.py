@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -284,3 +285,21 @@ def test_the_benchmark_times_the_seeds_configuration_with_its_spread():
     text = table(result)
     assert "dopri5 + adjoint, 10 Newton steps, mega-batch 2048 / micro-batch 256" in text
     assert "median of 3 epochs" in text
+
+
+def test_a_models_noise_floor_is_its_held_out_spectrums_mean_variance(tiny_data):
+    """history.json's noise_floor: the left-out spectrum's mean noise variance (not a trained
+    one's), all spectra for `all`; unknown (None) for file data."""
+    from zetalab.spectral.stages import noise_floor, subset_indices
+
+    variance = tiny_data.noise_variance.double()
+    n = tiny_data.n_concentrations
+    variance[n - 1] *= 10.0  # the spectra's floors differ, so picking the wrong one shows
+    data = dataclasses.replace(tiny_data, noise_variance=variance.float())
+    for k in (0, n - 1):
+        keep = subset_indices(f"without_c{k}", n)
+        assert noise_floor(data, keep) == pytest.approx(float(variance[k].mean()), rel=1e-6)
+    assert noise_floor(data, subset_indices("all", n)) == pytest.approx(
+        float(variance.mean()), rel=1e-6
+    )
+    assert noise_floor(dataclasses.replace(data, noise_variance=None), [0, 1]) is None
