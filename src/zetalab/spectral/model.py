@@ -23,7 +23,7 @@ from zetalab.spectral.device import torch_dtype
 from zetalab.spectral.dynamics import CoupledDynamics, SpectralFlowNet
 from zetalab.spectral.integrate import solve
 from zetalab.spectral.metric import MetricNet
-from zetalab.spectral.shooting import shoot
+from zetalab.spectral.shooting import in_row_order, shoot
 
 
 def to_absorptivity(a: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -85,12 +85,25 @@ class GeodesicSpectralNODE(nn.Module):
         """Predicted A(c_to) per row, and c(1) - c_to of the path the spectrum travelled."""
         shot = self.shoot(c_from, c_to, idx)
         y0 = torch.stack([c_from, shot.v0, to_absorptivity(a_from.to(c_from.dtype), c_from)], 1)
-        solver = self.solver_cfg
-        if shot.steps > solver.steps:  # the path needed a finer grid: follow it on one too
-            solver = dataclasses.replace(solver, steps=shot.steps)
-        y1 = solve(self.dynamics.set_context(idx), y0, solver)
+        y1 = self._follow(y0, idx, shot.steps)
         self.ode_solves += c_from.numel()
         return to_absorbance(y1[:, 2], c_to), y1[:, 0] - c_to
+
+    def _follow(self, y0: torch.Tensor, idx: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """The coupled ODE of every row; a row whose path needed a finer rk4 grid follows it on
+        that grid too (rows grouped by grid, results put back in row order)."""
+        solver = self.solver_cfg
+        grids = torch.unique(steps).tolist() if solver.method == "rk4" else [solver.steps]
+        if len(grids) == 1:
+            finest = dataclasses.replace(solver, steps=max(solver.steps, int(grids[0])))
+            return solve(self.dynamics.set_context(idx), y0, finest)
+        rows, parts = [], []
+        for grid in grids:
+            group = torch.nonzero(steps == grid).squeeze(1)
+            on_grid = dataclasses.replace(solver, steps=max(solver.steps, int(grid)))
+            parts.append(solve(self.dynamics.set_context(idx[group]), y0[group], on_grid))
+            rows.append(group)
+        return in_row_order(rows, parts)
 
     @torch.no_grad()
     def predict_spectrum(self, c_from: float, c_to: float, spectrum: torch.Tensor) -> torch.Tensor:

@@ -1,8 +1,9 @@
 """Batched shooting for boundary-value geodesics c(0) = c_a, c(1) = c_b (seed cell 6).
 
 Every row is its own 1-D problem; all are solved at once with a fixed number of Newton steps
-on v(0) (no early stop, no per-row branches, so the cost is the same for every batch and the
-loop unrolls for export). Two facts of one-dimensional geometry make it cheap and robust:
+on v(0) (no early stop, so the loop unrolls for export). Only the optional refinement of rows
+that missed (training and validation) branches on the data, and it never lets one row's grid
+depend on another's. Two facts of one-dimensional geometry make it cheap and robust:
 
 - speed is conserved, sqrt(g(c)) c' = const, so the arc length L = int sqrt(g) dc gives the
   first guess v(0) = L / sqrt(g(c_a)) (trapezoid rule);
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 class ShootingResult:
     v0: torch.Tensor
     residual: torch.Tensor  # c(1) - c_b, per row
-    steps: int = 0  # rk4 steps the solve ended with (more than asked when it had to refine)
+    steps: torch.Tensor  # per row: the rk4 steps its solve ended with (more when it refined)
 
 
 def arc_length_guess(metric: Metric, c_a, c_b, idx, points: int) -> torch.Tensor:
@@ -84,28 +85,47 @@ def shoot(
     metric's parameters is exactly the implicit-function gradient dv0/dtheta = -(dc1/dtheta) /
     (dc1/dv0), at the cost of one extra integration instead of backpropagating every step.
 
-    With ``max_steps`` (training and validation; never in the exported, traced model) a solve
-    whose endpoint is not finite or misses c_b by more than ``tol`` is detected and the whole
-    batch is solved again with twice the rk4 steps, up to ``max_steps``: a strongly curved
-    metric makes a coarse rk4 grid overshoot and blow up (Gamma = 2 over dc = 1 misses by 1e6 with
-    6 steps). What still misses at ``max_steps`` is returned as is, for the monitor to report.
+    With ``max_steps`` (training and validation; never in the exported, traced model) a row
+    whose endpoint is not finite or misses c_b by more than ``tol`` is solved again with twice
+    the rk4 steps, up to ``max_steps``: a strongly curved metric makes a coarse rk4 grid
+    overshoot and blow up (Gamma = 2 over dc = 1 misses by 1e6 with 6 steps). Only the rows that
+    missed are solved again, so a row's result never depends on the batch it shares (refining
+    the whole batch for its worst row made band-shift epochs 20x slower as the metric curved).
+    What still misses at ``max_steps`` is returned as is, for the monitor to report.
     """
-    dyn = GeodesicDynamics(metric, christoffel, fd_eps).set_context(idx)
+    dyn = GeodesicDynamics(metric, christoffel, fd_eps)
+    rows = torch.arange(c_a.shape[0], device=c_a.device)
+    a, b, i = c_a, c_b, idx
     current = steps
+    parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]] = []
     while True:
+        dyn.set_context(i)
         with (
             torch.no_grad() if differentiable else contextlib.nullcontext(),
             full_precision(c_a.device.type),
         ):
-            v0 = arc_length_guess(metric, c_a, c_b, idx, quad_points)
+            v0 = arc_length_guess(metric, a, b, i, quad_points)
             for _ in range(newton_steps):
-                v0 = newton_update(metric, c_a, c_b, idx, v0, _endpoint(dyn, c_a, v0, current))
+                v0 = newton_update(metric, a, b, i, v0, _endpoint(dyn, a, v0, current))
         with full_precision(c_a.device.type):
-            c1 = _endpoint(dyn, c_a, v0, current)  # with the graph when differentiable
-        if max_steps is None or current >= max_steps or _worst_miss(c1, c_b) <= tol:
+            c1 = _endpoint(dyn, a, v0, current)  # with the graph when differentiable
+        missed = None if max_steps is None or current >= max_steps else missed_target(c1, b, tol)
+        if missed is None or not bool(missed.any()):
+            parts.append((rows, v0, c1, current))
             break
+        kept = ~missed
+        parts.append((rows[kept], v0[kept], c1[kept], current))
+        rows = rows[missed]
+        a, b, i = c_a[rows], c_b[rows], idx[rows]
         current = min(2 * current, max_steps)
-        log.debug("shooting missed its targets; solving again with %d rk4 steps", current)
+        log.debug("shooting: %d rows missed; solving them with %d rk4 steps", rows.numel(), current)
+    if len(parts) == 1:
+        v0, c1, row_steps = parts[0][1], parts[0][2], torch.full_like(rows, current)
+    else:
+        groups = [p[0] for p in parts]
+        v0 = in_row_order(groups, [p[1] for p in parts])
+        c1 = in_row_order(groups, [p[2] for p in parts])
+        row_steps = in_row_order(groups, [torch.full_like(p[0], p[3]) for p in parts])
     if differentiable:
         with torch.no_grad(), full_precision(c_a.device.type):
             factor = newton_factor(metric, c_a, idx, c1)
@@ -113,15 +133,22 @@ def shoot(
         residual = (c1 - c_b).detach()
     else:
         residual = c1 - c_b
-    return ShootingResult(v0=v0, residual=residual, steps=current)
+    return ShootingResult(v0=v0, residual=residual, steps=row_steps)
 
 
-def _worst_miss(c1: torch.Tensor, c_b: torch.Tensor) -> float:
-    """The largest |c(1) - c_b| of the batch, infinite when any endpoint is NaN or infinite."""
-    if not c1.numel():
-        return 0.0
+def missed_target(c1: torch.Tensor, c_b: torch.Tensor, tol: float) -> torch.Tensor:
+    """Per row: |c(1) - c_b| above tol, or not finite."""
     miss = (c1 - c_b).detach().abs()
-    return float(torch.where(torch.isfinite(miss), miss, torch.full_like(miss, torch.inf)).max())
+    return ~(miss <= tol)  # NaN compares False, so it counts as missed
+
+
+def in_row_order(rows: list[torch.Tensor], values: list[torch.Tensor]) -> torch.Tensor:
+    """Values computed for disjoint groups of a batch's rows, put back in row order
+    (differentiably: the gradient flows back to each group)."""
+    order = torch.cat(rows)
+    where = torch.empty_like(order)
+    where[order] = torch.arange(order.numel(), device=order.device)
+    return torch.cat(values)[where]
 
 
 class ShootingMonitor:
