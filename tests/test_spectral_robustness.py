@@ -92,6 +92,32 @@ def test_only_the_rows_that_miss_are_refined_and_no_row_depends_on_its_batch():
     assert float(both.residual.abs().max()) < 1e-6
 
 
+class _PerWavelengthExponential(torch.nn.Module):
+    """g = exp(2 a[lambda] c): the curvature depends on the row's wavelength."""
+
+    def __init__(self, rates: list[float]):
+        super().__init__()
+        self.rates = torch.tensor(rates, dtype=F64)
+
+    def forward(self, c: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return torch.exp(2.0 * self.rates[idx] * c)
+
+
+def test_a_refined_row_keeps_its_own_wavelength():
+    """The rows solved again are solved with their own wavelengths' metric, not their
+    neighbours': an easy wavelength first, then two curved ones of different curvature."""
+    metric = _PerWavelengthExponential([0.1, 2.0, 3.0])
+    c_a = torch.tensor([0.0, 0.0, 0.2], dtype=F64)
+    c_b = torch.tensor([1.0, 1.0, 1.0], dtype=F64)
+    idx = torch.tensor([0, 1, 2])
+    kw = {"newton_steps": 3, "steps": 6, "max_steps": 96, "tol": 1e-6}
+    both = shoot(metric, c_a, c_b, idx, **kw)
+    assert both.steps[0] == 6 and int(both.steps[1]) > 6 and int(both.steps[2]) > 6
+    for row in range(3):
+        alone = shoot(metric, c_a[row : row + 1], c_b[row : row + 1], idx[row : row + 1], **kw)
+        torch.testing.assert_close(both.v0[row : row + 1], alone.v0, rtol=0, atol=0)
+
+
 def test_a_nan_or_infinite_endpoint_counts_as_a_miss():
     c1 = torch.tensor([float("nan"), float("inf"), 1.0, 0.5], dtype=F64)
     assert missed_target(c1, torch.full_like(c1, 0.5), 1e-4).tolist() == [True, True, True, False]
@@ -200,3 +226,21 @@ def test_infer_extrapolates_only_when_asked_and_says_so(exported, capsys):
 def test_every_infer_option_has_help_text():
     for action in infer_parser()._actions:
         assert action.help, f"{action.option_strings or action.dest} has no help text"
+
+
+def test_a_refined_row_follows_its_own_wavelength_in_the_coupled_ode():
+    """Per-wavelength metric and flow: each row's prediction in the batch equals its own alone."""
+    cfg = _small(dtype="float64", shooting={"steps": 6, "max_steps": 96, "tol": 1e-6})
+    model = build_model(cfg, 3, CPU)
+    model.metric = model.dynamics.metric = _PerWavelengthExponential([0.1, 2.0, 3.0])
+    c_a = torch.tensor([0.0, 0.0, 0.2], dtype=F64) + 0.1
+    c_b = torch.tensor([1.0, 1.0, 1.0], dtype=F64) + 0.1
+    idx = torch.tensor([0, 1, 2])
+    a_from = torch.tensor([0.3, 0.2, 0.4], dtype=F64)
+    with torch.no_grad():
+        assert len(set(model.shoot(c_a, c_b, idx).steps.tolist())) > 1  # grids do differ
+        batch, _ = model(c_a, c_b, a_from, idx)
+        for row in range(3):
+            one = slice(row, row + 1)
+            alone, _ = model(c_a[one], c_b[one], a_from[one], idx[one])
+            torch.testing.assert_close(batch[one], alone, rtol=1e-12, atol=0)

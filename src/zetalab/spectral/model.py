@@ -23,7 +23,7 @@ from zetalab.spectral.device import torch_dtype
 from zetalab.spectral.dynamics import CoupledDynamics, SpectralFlowNet
 from zetalab.spectral.integrate import solve
 from zetalab.spectral.metric import MetricNet
-from zetalab.spectral.shooting import in_row_order, shoot
+from zetalab.spectral.shooting import row_order, shoot
 
 
 def to_absorptivity(a: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
@@ -93,17 +93,22 @@ class GeodesicSpectralNODE(nn.Module):
         """The coupled ODE of every row; a row whose path needed a finer rk4 grid follows it on
         that grid too (rows grouped by grid, results put back in row order)."""
         solver = self.solver_cfg
-        grids = torch.unique(steps).tolist() if solver.method == "rk4" else [solver.steps]
-        if len(grids) == 1:
-            finest = dataclasses.replace(solver, steps=max(solver.steps, int(grids[0])))
-            return solve(self.dynamics.set_context(idx), y0, finest)
-        rows, parts = [], []
-        for grid in grids:
-            group = torch.nonzero(steps == grid).squeeze(1)
-            on_grid = dataclasses.replace(solver, steps=max(solver.steps, int(grid)))
-            parts.append(solve(self.dynamics.set_context(idx[group]), y0[group], on_grid))
-            rows.append(group)
-        return in_row_order(rows, parts)
+        if solver.method != "rk4":  # adaptive: no grid to follow
+            return solve(self.dynamics.set_context(idx), y0, solver)
+        levels = torch.unique(steps).tolist()
+        if len(levels) == 1:
+            on_grid = dataclasses.replace(solver, steps=max(solver.steps, int(levels[0])))
+            return solve(self.dynamics.set_context(idx), y0, on_grid)
+        groups = [torch.nonzero(steps == level).squeeze(1) for level in levels]
+        parts = [
+            solve(
+                self.dynamics.set_context(idx[rows]),
+                y0[rows],
+                dataclasses.replace(solver, steps=max(solver.steps, int(level))),
+            )
+            for rows, level in zip(groups, levels, strict=True)
+        ]
+        return torch.cat(parts)[row_order(groups)]
 
     @torch.no_grad()
     def predict_spectrum(self, c_from: float, c_to: float, spectrum: torch.Tensor) -> torch.Tensor:

@@ -113,19 +113,18 @@ def shoot(
         if missed is None or not bool(missed.any()):
             parts.append((rows, v0, c1, current))
             break
-        kept = ~missed
-        parts.append((rows[kept], v0[kept], c1[kept], current))
+        parts.append((rows[~missed], v0[~missed], c1[~missed], current))
         rows = rows[missed]
         a, b, i = c_a[rows], c_b[rows], idx[rows]
         current = min(2 * current, max_steps)
         log.debug("shooting: %d rows missed; solving them with %d rk4 steps", rows.numel(), current)
     if len(parts) == 1:
         v0, c1, row_steps = parts[0][1], parts[0][2], torch.full_like(rows, current)
-    else:
-        groups = [p[0] for p in parts]
-        v0 = in_row_order(groups, [p[1] for p in parts])
-        c1 = in_row_order(groups, [p[2] for p in parts])
-        row_steps = in_row_order(groups, [torch.full_like(p[0], p[3]) for p in parts])
+    else:  # one permutation for all three
+        where = row_order([p[0] for p in parts])
+        v0 = torch.cat([p[1] for p in parts])[where]
+        c1 = torch.cat([p[2] for p in parts])[where]
+        row_steps = torch.cat([torch.full_like(p[0], p[3]) for p in parts])[where]
     if differentiable:
         with torch.no_grad(), full_precision(c_a.device.type):
             factor = newton_factor(metric, c_a, idx, c1)
@@ -142,13 +141,13 @@ def missed_target(c1: torch.Tensor, c_b: torch.Tensor, tol: float) -> torch.Tens
     return ~(miss <= tol)  # NaN compares False, so it counts as missed
 
 
-def in_row_order(rows: list[torch.Tensor], values: list[torch.Tensor]) -> torch.Tensor:
-    """Values computed for disjoint groups of a batch's rows, put back in row order
-    (differentiably: the gradient flows back to each group)."""
-    order = torch.cat(rows)
+def row_order(groups: list[torch.Tensor]) -> torch.Tensor:
+    """The index that puts values computed for disjoint groups of a batch's rows, concatenated
+    in group order, back in row order (indexing keeps the gradient of each group)."""
+    order = torch.cat(groups)
     where = torch.empty_like(order)
     where[order] = torch.arange(order.numel(), device=order.device)
-    return torch.cat(values)[where]
+    return where
 
 
 class ShootingMonitor:
